@@ -1,0 +1,4 @@
+"""`python -m segue` runs the CLI."""
+from segue.cli import app
+
+app()

@@ -1,0 +1,78 @@
+"""The one typed Settings object.
+
+Built once (by the CLI, or by tests) from defaults, the environment and command-line overrides,
+then passed down. No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "SEGUE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Segue process needs to know about where it runs and its limits."""
+
+    data_dir: Path = Path("segue-data")
+    database_url: str | None = None  # None: SQLite file config.db inside data_dir
+    host: str = "127.0.0.1"
+    port: int = 8088
+
+    # Tracking API limits (Segment's, spec section 1.10), measured on decompressed bytes.
+    max_message_bytes: int = 32 * 1024
+    max_batch_bytes: int = 500 * 1024
+    max_batch_messages: int = 2500
+    unknown_write_key_status: int = 401
+
+    # Event log.
+    dedup_window_seconds: int = 24 * 3600
+    log_partitions: int = 32
+    segment_max_records: int = 1_000_000
+    retention_min_seconds: int = 24 * 3600
+
+    # How often running processes look for config changes made elsewhere (CLI, app, API).
+    config_poll_seconds: float = 0.5
+
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then `SEGUE_*` variables, then non-None keyword overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and f.name != "extra":
+                values[f.name] = _coerce(cls.__dataclass_fields__[f.name].default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        return replace(settings, data_dir=Path(settings.data_dir))
+
+    @property
+    def config_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'config.db').resolve()}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "log"
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    """Turn an environment string into the type of the field's default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw

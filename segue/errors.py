@@ -1,0 +1,61 @@
+"""Segue's exception tree.
+
+    SegueError
+    ├── InvalidMessage        a Tracking API message or request broke a rule (permanent)
+    ├── Unauthorized          missing, unknown or disabled write key (permanent)
+    ├── NotFound              a named object does not exist (permanent)
+    ├── ConfigError           settings or configuration that cannot work (permanent)
+    └── StorageUnavailable    the event log cannot take writes right now (retryable)
+
+Two markers say what a caller may do next: `Retryable` (try again later, with backoff) and
+`Permanent` (trying again gives the same answer). Every error has a stable `code` that the
+HTTP layer puts in the one JSON error body `{"success": false, "code": ..., "message": ...}`.
+"""
+
+from __future__ import annotations
+
+
+class SegueError(Exception):
+    """Base of every error Segue raises on purpose."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class Retryable:
+    """Marker: the same request may succeed later."""
+
+
+class Permanent:
+    """Marker: the same request will fail the same way."""
+
+
+class InvalidMessage(SegueError, Permanent):
+    code = "invalid_message"
+    status = 400
+
+
+class Unauthorized(SegueError, Permanent):
+    code = "unauthorized"
+    status = 401
+
+
+class NotFound(SegueError, Permanent):
+    code = "not_found"
+    status = 404
+
+
+class ConfigError(SegueError, Permanent):
+    code = "invalid_config"
+    status = 400
+
+
+class StorageUnavailable(SegueError, Retryable):
+    code = "storage_unavailable"
+    status = 503

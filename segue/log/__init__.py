@@ -1,0 +1,1 @@
+"""Durable, partitioned event log (see protocol.py)."""

@@ -1,0 +1,1 @@
+"""Data plane: ingest now; router, delivery and replay as they land."""

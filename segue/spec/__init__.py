@@ -1,0 +1,1 @@
+"""Segment message model: validation, enrichment and timestamps (pure functions)."""

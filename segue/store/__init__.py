@@ -1,0 +1,1 @@
+"""Config store: models, migrations and the queries the rest of Segue uses."""

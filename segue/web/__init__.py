@@ -1,0 +1,1 @@
+"""HTTP surfaces: the Tracking API (and later the app and REST API)."""
