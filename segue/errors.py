@@ -21,11 +21,16 @@ class SegueError(Exception):
     code = "error"
     status = 500
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}
         if code is not None:
             self.code = code
+
+    def to_json(self) -> dict:
+        """The one error body: `{"success": false, "code", "message"}` plus any details."""
+        return {"success": False, "code": self.code, "message": self.message, **self.details}
 
 
 class Retryable:

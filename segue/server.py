@@ -1,0 +1,105 @@
+"""`segue serve`: one process running the Tracking API on the embedded defaults.
+
+`Runtime` opens the config store and the event log, keeps the write keys fresh and owns the
+background tasks; `build_app` wraps it in one ASGI application whose lifespan starts and stops
+it; `serve` runs that application under uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Callable
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from segue.config import Settings
+from segue.log import open_log
+from segue.log.protocol import EventLog
+from segue.pipeline.ingest import Ingestor
+from segue.pipeline.sources import SourceDirectory
+from segue.store.db import Store
+from segue.web.tracking import TrackingAPI
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The long-lived parts of a running Segue and their background tasks."""
+
+    def __init__(self, settings: Settings, event_log: EventLog | None = None, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store.open(settings)
+        self.log = event_log or open_log(settings)
+        self.sources = SourceDirectory(self.store, settings.config_poll_seconds)
+        self.ingestor = Ingestor(settings, self.log, self.sources)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await self.log.start()
+        self.sources.refresh_now()
+        self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.log.close()
+
+
+def build_app(runtime: Runtime) -> Callable:
+    """The ASGI app: Tracking API routes first, everything else to the Starlette app."""
+    fallback = Starlette(routes=[Route("/healthz", _healthz)])
+    tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(runtime, receive, send)
+        else:
+            await tracking(scope, receive, send)
+
+    return app
+
+
+async def _healthz(request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def _lifespan(runtime: Runtime, receive: Callable, send: Callable) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await runtime.start()
+            except Exception as error:
+                log.exception("Segue failed to start")
+                await send({"type": "lifespan.startup.failed", "message": str(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await runtime.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def serve(settings: Settings) -> None:
+    """Run Segue in this process until interrupted."""
+    settings.ensure_data_dir()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(Runtime(settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="info",
+    )
