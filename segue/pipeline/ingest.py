@@ -73,6 +73,8 @@ class Ingestor:
         """
         payload = _parse(body)
         source = self._authenticate(payload, authorization)
+        if source is None:
+            return IngestResult()
         items = self._messages(kind, payload)
         now_ms = int(self._clock() * 1000)
         ip = client_ip if source.type in CLIENT_SIDE_TYPES else None
@@ -84,10 +86,12 @@ class Ingestor:
         result.stored = len(offsets) - result.duplicates
         return result
 
-    def _authenticate(self, payload: dict, authorization: str | None) -> Any:
+    def _authenticate(self, payload: dict, authorization: str | None) -> Any | None:
         write_key = _write_key(payload, authorization)
         source = self._sources.lookup(write_key)
         if source is None:
+            if self._settings.unknown_write_key_status == 200:
+                return None  # Segment's behaviour: acknowledge, then drop
             raise Unauthorized("unknown write key", code="invalid_write_key")
         if not source.enabled:
             raise Unauthorized(f"source {source.name!r} is disabled", code="source_disabled")

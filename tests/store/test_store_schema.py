@@ -1,0 +1,111 @@
+"""Migrations, opening and engine settings of the config store."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import inspect, text
+
+from segue.config import Settings
+from segue.errors import ConfigError
+from segue.store import Store
+from segue.store.engine import current_revision, normalize_url
+
+SEGUE_TABLES = {"workspaces", "sources"}
+
+
+def _tables(store: Store) -> set[str]:
+    return set(inspect(store.engine).get_table_names())
+
+
+def test_migrations_upgrade_from_empty_and_downgrade_to_base(store_url):
+    store = Store(store_url)
+    try:
+        assert current_revision(store.engine) is None
+        store.migrate()
+        assert SEGUE_TABLES <= _tables(store)
+        assert current_revision(store.engine) == "0001"
+        store.downgrade("base")
+        assert _tables(store) & SEGUE_TABLES == set()
+        assert current_revision(store.engine) is None
+        store.migrate()
+        assert current_revision(store.engine) == "0001"
+    finally:
+        store.close()
+
+
+def test_open_is_idempotent_and_keeps_one_default_workspace(store_url, tmp_path):
+    settings = Settings.load(environ={}, data_dir=tmp_path / "data", database_url=store_url)
+    first = Store.open(settings)
+    second = Store.open(settings)
+    try:
+        assert first.workspace_id == second.workspace_id
+        with first.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM workspaces")).scalar_one() == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_open_creates_the_data_dir_and_a_sqlite_file_in_wal_mode(tmp_path):
+    settings = Settings.load(environ={}, data_dir=tmp_path / "nested" / "data")
+    with Store.open(settings) as store:
+        assert (tmp_path / "nested" / "data" / "config.db").exists()
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_concurrent_sqlite_writers_wait_instead_of_failing(tmp_path):
+    settings = Settings.load(environ={}, data_dir=tmp_path)
+    stores = [Store.open(settings) for _ in range(4)]
+    errors: list[Exception] = []
+
+    def create_many(store: Store, worker: int) -> None:
+        try:
+            for number in range(10):
+                store.create_source(f"w{worker} s{number}", "http")
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=create_many, args=(store, n)) for n, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert stores[0].config_version() == 40
+    for store in stores:
+        store.close()
+
+
+def test_a_store_without_migrations_says_how_to_open_it(sqlite_url):
+    store = Store(sqlite_url)
+    store.migrate()
+    try:
+        with pytest.raises(ConfigError, match="no default workspace"):
+            store.create_source("web", "http")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("url", ["nonsense", "nosuchdb://x/y"])
+def test_bad_database_urls_raise_config_error(url):
+    with pytest.raises(ConfigError):
+        Store(url)
+
+
+def test_unreachable_postgres_raises_config_error_without_the_password(tmp_path):
+    url = "postgresql://someone:hunter2@127.0.0.1:1/nothing?connect_timeout=2"
+    settings = Settings.load(environ={}, data_dir=tmp_path, database_url=url)
+    with pytest.raises(ConfigError, match="cannot open the config store") as caught:
+        Store.open(settings)
+    assert "hunter2" not in caught.value.message
+
+
+def test_postgres_urls_use_psycopg_3():
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
