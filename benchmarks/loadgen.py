@@ -173,6 +173,8 @@ class Worker:
         self.ids = IdSource(f"{secrets.token_hex(4)}{first:x}")
         self.outstanding = 0  # requests due or sent and not yet answered
         self.drained: asyncio.Event | None = None
+        self.closing = False  # no more requests will be sent
+        self.finished = False  # results are final; late answers are ignored
 
     async def run(self) -> Samples:
         """Connect, wait for t0, drive the load until the window closes, wait for the answers."""
@@ -194,37 +196,41 @@ class Worker:
         return self.samples
 
     async def _drain(self) -> None:
-        """Wait for in-flight answers; any still missing after the grace period are errors."""
+        """Wait for the answers still due; any missing after the grace period count as errors."""
         await asyncio.sleep(max(0.0, self.end - time.monotonic()))
+        self.closing = True
         if self.outstanding:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.drained.wait(), DRAIN_SECONDS)
-        if self.spec.rate and self.outstanding:
-            self.samples.statuses[0] += self.outstanding  # never answered
+        if self.outstanding:
+            self.samples.statuses[0] += self.outstanding
+        self.finished = True
 
     def _send(self, connection: Connection, scheduled: float) -> None:
         connection.send(self.factory.build(self.ids), scheduled)
 
     def _answered(self, connection: Connection, status: int) -> float:
         now = time.monotonic()
+        if self.finished:
+            return now
         self.outstanding -= 1
         if self.spec.rate is None and self.start <= now < self.end:
             self._record(status, now - connection.scheduled)
         elif self.spec.rate and connection.scheduled >= self.start:
             self._record(status, now - connection.scheduled)
-        if not self.outstanding and now >= self.end:
+        if self.closing and not self.outstanding:
             self.drained.set()
         return now
 
     def _after_closed(self, connection: Connection, status: int) -> None:
         now = self._answered(connection, status)
-        if now < self.end:
+        if now < self.end and not self.finished:
             self.outstanding += 1
             self._send(connection, now)
 
     def _after_open(self, connection: Connection, status: int) -> None:
         self._answered(connection, status)
-        if connection.pending:
+        if connection.pending and not self.finished:
             self._send(connection, connection.pending.popleft())
 
     async def _tick(self, connections: list[Connection]) -> None:

@@ -200,6 +200,8 @@ def events_list(
     if as_json:
         for record in records:
             typer.echo(record.payload.decode())
+    elif not records:
+        _console().print("No events stored yet.")
     else:
         _console().print(_events_table(records, names))
 
@@ -216,7 +218,9 @@ async def _newest_records(settings: Settings, limit: int, source_id: str | None)
 
 
 def _events_table(records: list, source_names: dict[str, str]) -> Table:
-    table = Table("Received at", "Source", "Type", "Event / name", "User", "Message id")
+    table = Table("Received at", "Source", "Type", "Event / name")
+    table.add_column("User", overflow="fold")
+    table.add_column("Message id", overflow="fold")
     for record in records:
         message = json.loads(record.payload)
         received = datetime.fromtimestamp(record.received_at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

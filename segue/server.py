@@ -51,6 +51,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.log.close()
+        self.store.close()
 
 
 def build_app(runtime: Runtime) -> Callable:

@@ -1,1 +1,26 @@
-"""Durable, partitioned event log (see protocol.py)."""
+"""Durable, partitioned event log (see protocol.py; docs/event-log.md for the SQLite layout)."""
+
+from __future__ import annotations
+
+from segue.config import Settings
+from segue.log.consumers import LogConsumer, LogStats
+from segue.log.memory import MemoryLog
+from segue.log.protocol import Consumer, Entry, EventLog, Record, partition_for
+from segue.log.sqlite import SqliteLog
+
+__all__ = [
+    "Consumer", "Entry", "EventLog", "LogConsumer", "LogStats", "MemoryLog", "Record", "SqliteLog",
+    "open_log", "partition_for",
+]
+
+
+def open_log(settings: Settings, read_only: bool = False) -> SqliteLog:
+    """The embedded log at `settings.log_dir`; read-only serves `newest()` beside a running server."""
+    return SqliteLog(
+        settings.log_dir,
+        partitions=settings.log_partitions,
+        dedup_window_seconds=settings.dedup_window_seconds,
+        segment_max_records=settings.segment_max_records,
+        retention_min_seconds=settings.retention_min_seconds,
+        read_only=read_only,
+    )

@@ -34,7 +34,7 @@ def validate(message: Any) -> None:
     if not isinstance(message, dict):
         raise InvalidMessage("each message must be a JSON object", code="invalid_message")
     method = message.get("type")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise InvalidMessage(f"type must be one of {sorted(METHODS)}", code="invalid_type")
     _validate_identity(message)
     _validate_objects(message)

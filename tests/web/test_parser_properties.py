@@ -11,14 +11,14 @@ from segue.log.memory import MemoryLog
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.sources import SourceDirectory
 
-from .conftest import SOURCES, MemorySources
+from tests.web.conftest import SOURCES, MemorySources
 
 FIELDS = [
     "type", "userId", "anonymousId", "event", "properties", "traits", "context", "integrations", "messageId",
     "timestamp", "originalTimestamp", "sentAt", "groupId", "previousId", "name", "writeKey", "batch", "_metadata",
 ]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+    st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), st.floats(allow_nan=False), st.text(max_size=30),
     st.sampled_from(["track", "identify", "batch", "abc123", "webkey", "2015-12-10T04:08:31.577Z", "", "Z"]),
 )
 json_values = st.recursive(
@@ -30,6 +30,7 @@ json_values = st.recursive(
 messages = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=10)
 bodies = st.one_of(
     st.binary(max_size=200),
+    st.sampled_from([b'{"userId": 1e999, "event": "x"}', b'{"userId": 123456789012345678901234567890}', b"\xff\xfe"]),
     json_values.map(orjson.dumps),
     messages.map(orjson.dumps),
     st.lists(messages, max_size=5).map(lambda batch: orjson.dumps({"batch": batch, "writeKey": "abc123"})),
@@ -59,4 +60,6 @@ def test_ingest_raises_only_validation_errors(kind, body, authorization):
         assert error.status in (400, 401) and error.code and error.message
         assert orjson.dumps(error.to_json())
     else:
-        assert result.stored + result.duplicates + len(result.rejected) >= 1
+        sent = orjson.loads(body)
+        count = len(sent["batch"]) if kind == "batch" else 1
+        assert result.stored + result.duplicates + len(result.rejected) == count

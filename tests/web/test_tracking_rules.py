@@ -135,3 +135,20 @@ async def test_stored_messages_lose_write_key_and_metadata(client, stored):
     await client.post("/v1/t", json=body)
     [message] = await stored()
     assert "writeKey" not in message and "_metadata" not in message
+
+
+async def test_segment_style_200_for_unknown_keys_when_configured():
+    from segue.config import Settings
+    from segue.log.memory import MemoryLog
+    from segue.pipeline.ingest import Ingestor
+    from segue.pipeline.sources import SourceDirectory
+    from tests.web.conftest import SOURCES, MemorySources
+
+    directory = SourceDirectory(MemorySources(*SOURCES))
+    directory.refresh_now()
+    event_log = MemoryLog()
+    await event_log.start()
+    ingestor = Ingestor(Settings.load(environ={}, unknown_write_key_status=200), event_log, directory)
+    result = await ingestor.ingest("track", b'{"userId":"u","event":"e","writeKey":"nope"}', None, None)
+    assert (result.stored, result.rejected) == (0, [])
+    assert await event_log.newest(10) == []

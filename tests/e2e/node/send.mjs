@@ -6,7 +6,7 @@
 //    "calls": [{"method": "track", "params": {...}}, ...]}
 // "basic-only" strips writeKey from the request body (through the client's documented
 // httpClient option), so only the Basic auth header carries it.
-// Prints one JSON line per call: {"method", "messageId", "error"}, then one line per HTTP
+// Prints one JSON line per call: {"method", "messageId", "timestamp", "error"}, then one line per HTTP
 // response: {"status"}. Exits 1 when any call failed.
 import { Analytics } from '@segment/analytics-node'
 
@@ -36,7 +36,12 @@ const pending = Promise.all(
     ({ method, params }) =>
       new Promise((resolve) => {
         analytics[method](params, (error, ctx) =>
-          resolve({ method, messageId: ctx?.event?.messageId ?? null, error: error ? String(error.reason ?? error) : null })
+          resolve({
+            method,
+            messageId: ctx?.event?.messageId ?? null,
+            timestamp: ctx?.event?.timestamp ?? null,
+            error: error ? String(error.reason ?? error) : null,
+          })
         )
       })
   )

@@ -1,0 +1,94 @@
+"""What both backends share on the reading side: the consumer, the head watch, the counters.
+
+Both MemoryLog and SqliteLog hand out the same `LogConsumer`, so consumer semantics are the
+same by construction; a backend only provides `read_after`, `head` and `save_cursor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from segue.log.protocol import Record
+
+
+@dataclass(slots=True)
+class LogStats:
+    """Counters of a log since it was opened."""
+
+    appends: int = 0  # append() calls answered (stored or duplicate)
+    commits: int = 0  # durable commits (a SQLite group commit shares one among many appends)
+    stored: int = 0  # records written
+    duplicates: int = 0  # entries dropped as duplicates
+
+
+class HeadWatch:
+    """The newest committed offset, and the fetches waiting for it to move (event-loop side)."""
+
+    def __init__(self, head: int = 0) -> None:
+        self.head = head
+        self._waiters: set[asyncio.Future] = set()
+
+    def advance(self, head: int) -> None:
+        """Record a new head and wake every waiter."""
+        if head <= self.head:
+            return
+        self.head = head
+        waiters, self._waiters = self._waiters, set()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_beyond(self, offset: int, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a record above `offset`; False on timeout."""
+        if self.head > offset:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters.discard(waiter)
+        return True
+
+
+class ConsumerBackend(Protocol):
+    head: HeadWatch
+
+    async def read_after(self, after: int, limit: int) -> list[Record]: ...
+
+    async def save_cursor(self, name: str, offset: int) -> None: ...
+
+
+class LogConsumer:
+    """A named reader with a durable cursor (see protocol.Consumer)."""
+
+    def __init__(self, name: str, committed: int, backend: ConsumerBackend) -> None:
+        self.name = name
+        self._backend = backend
+        self._committed = committed
+        self._position = committed  # the last offset handed out by fetch
+
+    async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
+        records = await self._backend.read_after(self._position, max_records)
+        if not records and wait > 0 and await self._backend.head.wait_beyond(self._position, wait):
+            records = await self._backend.read_after(self._position, max_records)
+        if records:
+            self._position = records[-1].offset
+        return records
+
+    async def ack(self, offset: int) -> None:
+        if offset <= self._committed:
+            return
+        await self._backend.save_cursor(self.name, offset)
+        self._committed = max(self._committed, offset)
+        self._position = max(self._position, offset)
+
+    async def committed(self) -> int:
+        return self._committed
+
+    def rewind(self) -> None:
+        self._position = self._committed

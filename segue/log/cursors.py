@@ -1,0 +1,47 @@
+"""cursors.db: each registered consumer's durable cursor (the last acknowledged offset).
+
+A new consumer's cursor is 0, so it starts at the oldest retained record, and its cursor pins
+every segment until it acknowledges past it. synchronous=FULL: an ack survives power loss.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from segue.log.sqlbatch import close_quietly, connect
+
+
+class CursorStore:
+    """Register, move and read cursors; safe to call from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        self._db = connect(self.path, "FULL", cache_kib=1024)
+        self._db.execute("CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, offset INTEGER NOT NULL)")
+
+    def close(self) -> None:
+        with self._lock:
+            close_quietly(self._db)
+            self._db = None
+
+    def register(self, name: str) -> int:
+        """The cursor of `name`, registering it at 0 if new."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO cursors VALUES (?, 0)", (name,))
+            return self._db.execute("SELECT offset FROM cursors WHERE name = ?", (name,)).fetchone()[0]
+
+    def save(self, name: str, offset: int) -> None:
+        """Durably move a cursor forward (never back)."""
+        with self._lock:
+            self._db.execute("UPDATE cursors SET offset = max(offset, ?) WHERE name = ?", (offset, name))
+
+    def minimum(self) -> int | None:
+        """The lowest cursor of all registered consumers; None when there is none."""
+        with self._lock:
+            return self._db.execute("SELECT min(offset) FROM cursors").fetchone()[0]

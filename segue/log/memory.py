@@ -1,0 +1,95 @@
+"""MemoryLog: the in-memory twin of SqliteLog, for tests of the layers above the log.
+
+Same dedup rules (dedup.py), same consumers (consumers.py), same offsets; each append is its
+own commit and nothing survives the process. Prune drops records rather than segment files.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from operator import attrgetter
+from typing import Callable, Sequence
+
+from segue.log.consumers import HeadWatch, LogConsumer, LogStats
+from segue.log.dedup import MemoryDedup, dedup_key, new_flags
+from segue.log.protocol import Entry, Record, partition_for
+
+_offset_of = attrgetter("offset")
+
+
+class MemoryLog:
+    """An EventLog held in a list; usable without start()."""
+
+    def __init__(self, partitions: int = 32, dedup_window_seconds: int = 86400,
+                 clock: Callable[[], float] = time.time, retention_min_seconds: int = 86400) -> None:
+        self.partitions = partitions
+        self.retention_min_seconds = retention_min_seconds
+        self.stats = LogStats()
+        self.head = HeadWatch()
+        self._clock = clock
+        self._dedup = MemoryDedup(dedup_window_seconds)
+        self._records: list[Record] = []
+        self._last_offset = 0
+        self._cursors: dict[str, int] = {}
+        self._consumers: dict[str, LogConsumer] = {}
+
+    async def start(self) -> None:
+        """Nothing to open."""
+
+    async def close(self) -> None:
+        """Nothing to release; the records stay readable."""
+
+    async def append(self, entries: Sequence[Entry]) -> list[int | None]:
+        if not entries:
+            return []
+        now = self._clock()
+        keys = [dedup_key(entry.source_id, entry.message_id) for entry in entries]
+        flags = new_flags(keys, self._dedup.known(keys, now))
+        offsets = [self._store(entry) if fresh else None for entry, fresh in zip(entries, flags)]
+        self._dedup.remember([key for key, fresh in zip(keys, flags) if fresh], now)
+        self._count(len(entries), flags.count(True))
+        self.head.advance(self._last_offset)
+        return offsets
+
+    def consumer(self, name: str) -> LogConsumer:
+        if name not in self._consumers:
+            committed = self._cursors.setdefault(name, 0)
+            self._consumers[name] = LogConsumer(name, committed, self)
+        return self._consumers[name]
+
+    async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
+        matching = [r for r in self._records if source_id in (None, r.source_id)]
+        return matching[-limit:] if limit > 0 else []
+
+    async def prune(self) -> int:
+        """Drop the oldest records every consumer passed and retention allows."""
+        floor = min(self._cursors.values(), default=None)
+        cutoff_ms = (self._clock() - self.retention_min_seconds) * 1000
+        count = 0
+        for record in self._records:
+            if (floor is not None and record.offset > floor) or record.received_at_ms > cutoff_ms:
+                break
+            count += 1
+        del self._records[:count]
+        return count
+
+    async def read_after(self, after: int, limit: int) -> list[Record]:
+        start = bisect_right(self._records, after, key=_offset_of)
+        return self._records[start : start + limit]
+
+    async def save_cursor(self, name: str, offset: int) -> None:
+        self._cursors[name] = max(self._cursors[name], offset)
+
+    def _store(self, entry: Entry) -> int:
+        self._last_offset += 1
+        partition = partition_for(entry.partition_key, self.partitions)
+        self._records.append(Record(self._last_offset, partition, entry.source_id, entry.message_id,
+                                    entry.received_at_ms, entry.payload))
+        return self._last_offset
+
+    def _count(self, entries: int, stored: int) -> None:
+        self.stats.appends += 1
+        self.stats.commits += 1 if stored else 0
+        self.stats.stored += stored
+        self.stats.duplicates += entries - stored

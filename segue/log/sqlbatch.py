@@ -1,0 +1,82 @@
+"""Helpers shared by the SQLite modules: connections and multi-row statements.
+
+Why multi-row statements instead of `executemany`: the sqlite3 module releases the GIL around
+every `sqlite3_step`, so `executemany` over N rows hands the GIL to the event loop N times, and
+a busy event loop can keep the writer waiting up to the switch interval (5 ms) each time. One
+`INSERT ... VALUES (...), (...), ...` is one step for many rows. Chunk sizes are powers of two
+so that only a handful of distinct statements exist and the statement cache keeps them prepared.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
+
+MAX_CHUNK = 256  # rows per statement; 256 rows x 6 columns stays far below SQLite's 32,766 parameters
+BUSY_TIMEOUT_MS = 5000
+
+
+def pow2_chunks(items: Sequence[T], cap: int = MAX_CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices whose sizes are powers of two, at most `cap` (100 -> 64, 32, 4)."""
+    start = 0
+    while start < len(items):
+        size = min(cap, 1 << ((len(items) - start).bit_length() - 1))
+        yield items[start : start + size]
+        start += size
+
+
+@lru_cache(maxsize=64)
+def values_clause(rows: int, width: int) -> str:
+    """`(?,?),(?,?)...` for `rows` rows of `width` columns."""
+    row = "(" + ",".join("?" * width) + ")"
+    return ",".join([row] * rows)
+
+
+@lru_cache(maxsize=64)
+def in_clause(count: int) -> str:
+    """`(?,?,...)` with `count` placeholders."""
+    return "(" + ",".join("?" * count) + ")"
+
+
+def flatten(rows: Sequence[tuple]) -> list:
+    """The parameters of a multi-row statement, row after row."""
+    return [value for row in rows for value in row]
+
+
+def connect(path: Path, synchronous: str, cache_kib: int = 8192) -> sqlite3.Connection:
+    """A read-write connection in WAL mode, autocommit (transactions are explicit)."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=256)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {synchronous}")
+    connection.execute(f"PRAGMA cache_size = -{cache_kib}")
+    return connection
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; it never writes the database, even from another process."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+def rollback_quietly(connection: sqlite3.Connection | None) -> None:
+    """Roll back after a failure; the failure itself is what gets reported."""
+    if connection is not None and connection.in_transaction:
+        try:
+            connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+def close_quietly(connection: sqlite3.Connection | None) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except sqlite3.Error:
+            pass

@@ -1,0 +1,197 @@
+"""The writer thread: group commit of queued appends, with dedup and recovery.
+
+Every queued append waiting when the thread comes round is written in one transaction and one
+fsync (up to `max_group` entries). Order per group: look the keys up in dedup.db, insert the
+new entries into the current segment and commit, then store their keys in dedup.db. A crash
+between the two commits loses no record and `recover` re-applies the missing keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from segue.errors import StorageUnavailable
+from segue.log.consumers import LogStats
+from segue.log.dedup import SqliteDedup, dedup_key, new_flags
+from segue.log.protocol import Entry, partition_for
+from segue.log.reader import SegmentReader
+from segue.log.segments import Row, SegmentWriter
+
+log = logging.getLogger(__name__)
+
+Outcome = list[int | None] | BaseException
+Notify = Callable[[list[tuple[asyncio.Future, Outcome]], int], None]
+_STOP = object()
+
+
+@dataclass(slots=True)
+class AppendRequest:
+    """One append() call waiting for the writer."""
+
+    entries: Sequence[Entry]
+    future: asyncio.Future
+    fresh: list[tuple[int, bytes]] = field(default_factory=list)  # (index, key) of the new entries
+    offsets: list[int | None] | None = None  # set once durable
+
+
+class GroupWriter:
+    """Owns the write connections; `notify` hands each group's outcomes to the event loop."""
+
+    def __init__(self, segments: SegmentWriter, dedup: SqliteDedup, *, partitions: int,
+                 clock: Callable[[], float], stats: LogStats, notify: Notify, max_group: int = 20_000) -> None:
+        self.segments = segments
+        self.dedup = dedup
+        self.partitions = partitions
+        self.head = 0  # the last committed offset
+        self._clock = clock
+        self._stats = stats
+        self._notify = notify
+        self._max_group = max_group
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._broken: BaseException | None = None  # set: recover before the next group
+
+    def recover(self) -> None:
+        """(Re)open the files and bring dedup.db up to the last record of the log."""
+        self.segments.open()
+        self.dedup.close()
+        self.dedup.open()
+        head = self.segments.next_offset - 1
+        applied = self.dedup.applied_offset
+        if applied < head:
+            self.dedup.remember(self._keys_after(applied), self._clock(), head)
+        self.head, self._broken = head, None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="segue-log-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: AppendRequest) -> None:
+        self._queue.put(request)
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread and close the files (blocking)."""
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join()
+        self.segments.close()
+        self.dedup.close()
+
+    def _keys_after(self, offset: int) -> list[bytes]:
+        reader = SegmentReader(self.segments.index)
+        try:
+            return [dedup_key(source_id, message_id) for source_id, message_id in reader.ids_after(offset)]
+        finally:
+            reader.close()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            group, stopping = self._next_group()
+            if group:
+                self._write(group)
+
+    def _next_group(self) -> tuple[list[AppendRequest], bool]:
+        """Block for one request, then take whatever else is queued, up to max_group entries."""
+        item = self._queue.get()
+        group: list[AppendRequest] = []
+        size = 0
+        while item is not _STOP:
+            group.append(item)
+            size += len(item.entries)
+            if size >= self._max_group:
+                return group, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return group, False
+        return group, True
+
+    def _write(self, group: list[AppendRequest]) -> None:
+        try:
+            if self._broken is not None:
+                self.recover()
+            self._store(group, self._clock())
+        except Exception as error:  # disk full, I/O error...: these appends fail, the next group recovers
+            log.warning("event log write failed: %s", error)
+            self._broken = error
+        self._notify([(request.future, self._outcome(request)) for request in group], self.head)
+
+    def _outcome(self, request: AppendRequest) -> Outcome:
+        if request.offsets is not None:
+            return request.offsets
+        return StorageUnavailable(f"the event log cannot take writes: {self._broken}")
+
+    def _store(self, group: list[AppendRequest], now: float) -> None:
+        """Dedup the group, then commit it in as few units as the segment size allows."""
+        self._mark_fresh(group, now)
+        unit: list[AppendRequest] = []
+        size = 0
+        for request in group:
+            count = len(request.fresh)
+            if not self.segments.fits(size + count) and (unit or self.segments.count):
+                self._commit(unit, now)
+                self.segments.roll()
+                unit, size = [], 0
+            unit.append(request)
+            size += count
+        self._commit(unit, now)
+
+    def _mark_fresh(self, group: list[AppendRequest], now: float) -> None:
+        keys = [dedup_key(entry.source_id, entry.message_id) for request in group for entry in request.entries]
+        flags = new_flags(keys, self.dedup.known(keys, now))
+        start = 0
+        for request in group:
+            indexes = range(len(request.entries))
+            request.fresh = [(index, keys[start + index]) for index in indexes if flags[start + index]]
+            start += len(indexes)
+
+    def _commit(self, unit: list[AppendRequest], now: float) -> None:
+        """Write one unit in one transaction; its appends are durable once this returns."""
+        rows, keys, planned = self._rows(unit)
+        if rows:
+            self.segments.write(rows)
+            self._stats.commits += 1
+            self.head = rows[-1][0]
+        for request, offsets in zip(unit, planned):
+            request.offsets = offsets
+        self._count(unit, len(rows))
+        if keys:
+            self._remember(keys, now)
+
+    def _rows(self, unit: list[AppendRequest]) -> tuple[list[Row], list[bytes], list[list[int | None]]]:
+        rows: list[Row] = []
+        keys: list[bytes] = []
+        planned = []
+        offset = self.segments.next_offset
+        for request in unit:
+            offsets: list[int | None] = [None] * len(request.entries)
+            for index, key in request.fresh:
+                entry = request.entries[index]
+                partition = partition_for(entry.partition_key, self.partitions)
+                rows.append((offset, partition, entry.source_id, entry.message_id, entry.received_at_ms, entry.payload))
+                keys.append(key)
+                offsets[index] = offset
+                offset += 1
+            planned.append(offsets)
+        return rows, keys, planned
+
+    def _count(self, unit: list[AppendRequest], stored: int) -> None:
+        self._stats.appends += len(unit)
+        self._stats.stored += stored
+        self._stats.duplicates += sum(len(request.entries) for request in unit) - stored
+
+    def _remember(self, keys: list[bytes], now: float) -> None:
+        """Store the committed keys; on failure, leave them to recovery (the records are safe)."""
+        if self._broken is not None:
+            return  # an earlier unit's keys are missing: applied_offset must not jump past them
+        try:
+            self.dedup.remember(keys, now, self.head)
+        except Exception as error:
+            log.warning("dedup index write failed, will rebuild from the log: %s", error)
+            self._broken = error

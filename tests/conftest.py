@@ -1,0 +1,161 @@
+"""Shared fixtures: `live_server`, a real `segue serve` process on a free port.
+
+The server runs as a subprocess (the same interpreter, `python -m segue`) with a temporary
+data dir and no inherited SEGUE_* settings. Its output goes to a log file that is attached
+to the report of every failing test that used it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HOST = "127.0.0.1"
+READY_SECONDS = 30.0
+ALL_EVENTS = 10_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _clean_environment(data_dir: Path) -> dict[str, str]:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("SEGUE_")}
+    environ["SEGUE_DATA_DIR"] = str(data_dir)
+    return environ
+
+
+class LiveServer:
+    """A `segue serve` subprocess: start, kill -9, restart, and read what it stored."""
+
+    def __init__(self, data_dir: Path, log_path: Path) -> None:
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until /healthz answers 200."""
+        command = [sys.executable, "-m", "segue", "serve", "--host", HOST, "--port", str(self.port)]
+        with self.log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                command, stdout=log_file, stderr=subprocess.STDOUT, env=_clean_environment(self.data_dir)
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"segue serve exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self._healthy():
+                return
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"segue serve was not ready within {READY_SECONDS:.0f} s:\n{self.log_tail()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or power loss of the process."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), SIGKILL if it hangs."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> None:
+        """Stop the server if it runs (gracefully) and start it again on the same port and data dir."""
+        self.stop()
+        self.start()
+
+    def cli(self, *args: str) -> str:
+        """Run a `segue` command against this server's data dir; its stdout."""
+        completed = subprocess.run(
+            [sys.executable, "-m", "segue", *args],
+            capture_output=True, text=True, env=_clean_environment(self.data_dir), timeout=120,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"segue {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}")
+        return completed.stdout
+
+    def create_source(self, name: str, type: str = "python") -> dict:
+        """A new source (id, name, type, write_key, ...), once the running server accepts its key."""
+        source = json.loads(self.cli("sources", "create", name, "--type", type, "--json"))
+        if self.process and self.process.poll() is None:
+            self._wait_accepted(source["write_key"])
+        return source
+
+    def _wait_accepted(self, write_key: str) -> None:
+        """Config changes reach a running server within a second; wait for that, not longer."""
+        deadline = time.monotonic() + READY_SECONDS
+        while self._post_empty_batch(write_key) == 401 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _post_empty_batch(self, write_key: str) -> int:
+        request = urllib.request.Request(
+            f"{self.url}/v1/batch", data=json.dumps({"batch": [], "writeKey": write_key}).encode(), method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def events(self, source: str | None = None) -> list[dict]:
+        """Every stored message (of one source), oldest first, as `segue events list --json` prints it."""
+        args = ["events", "list", "--json", "--limit", str(ALL_EVENTS)]
+        output = self.cli(*args, *(["--source", source] if source else []))
+        return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return "(no output)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """A running `segue serve`, shared by the tests of one module, stopped afterwards."""
+    work_dir = tmp_path_factory.mktemp("segue")
+    server = LiveServer(work_dir / "data", work_dir / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Attach the server's output to the report of a failing test that used `live_server`."""
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "funcargs", {}).get("live_server")
+    if report.failed and isinstance(server, LiveServer):
+        report.sections.append(("segue serve output", server.log_tail()))
