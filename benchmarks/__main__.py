@@ -1,12 +1,15 @@
 """`python -m benchmarks`: start each target, drive the four workloads at it, print the table.
 
-Targets run one at a time, each in its own process, with the load generator in other processes
-on loopback. See docs/benchmarks.md for what each number means.
+Each target runs in its own process, the load generator in others, all on loopback. The
+targets take turns workload by workload, so that a busy neighbour on a shared machine weighs on
+both sides of the segue/baseline ratio. See docs/benchmarks.md for what each number means.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +22,7 @@ from benchmarks.targets import HOST, Target, TargetFailed, start_baseline, start
 from benchmarks.workloads import WORKLOADS, Workload
 
 STARTERS = {"baseline": start_baseline, "segue": start_segue}
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 110)  # wide enough for the table in a log
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,13 +42,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def measure(target: Target, args: argparse.Namespace) -> dict[str, LoadResult]:
-    """Every workload against one running target."""
-    results = {}
+def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, dict[str, LoadResult]]:
+    """Every workload against every target, interleaved so that both see the same machine load."""
+    results: dict[str, dict[str, LoadResult]] = {target.name: {} for target in targets}
     for workload in WORKLOADS:
-        result = run_load(_spec(target, workload, args))
-        console.log(f"{target.name}: {workload.title}: {_summary(result)}")
-        results[workload.key] = result
+        for target in targets:
+            result = run_load(_spec(target, workload, args))
+            console.log(f"{target.name}: {workload.title}: {_summary(result)}")
+            results[target.name][workload.key] = result
     return results
 
 
@@ -67,25 +71,41 @@ def _summary(result: LoadResult) -> str:
     return (
         f"{result.requests_per_second:,.0f} req/s, {result.events_per_second:,.0f} events/s, "
         f"p50 {result.latency(0.5) * 1000:.1f} ms, p99 {result.latency(0.99) * 1000:.1f} ms, "
-        f"{result.errors} non-200"
+        f"{result.errors} non-200 or unanswered"
     )
+
+
+def start_targets(names: list[str], work_dir: Path) -> list[Target]:
+    """Start every named target; if one fails, stop those already running and re-raise."""
+    targets: list[Target] = []
+    try:
+        for name in names:
+            targets.append(STARTERS[name](work_dir))
+    except BaseException:
+        stop_targets(targets)
+        raise
+    return targets
+
+
+def stop_targets(targets: list[Target]) -> None:
+    for target in targets:
+        target.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    results: dict[str, dict[str, LoadResult]] = {}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="segue-bench-") as work_dir:
-        for name in args.targets:
-            try:
-                target = STARTERS[name](Path(work_dir))
-            except (TargetFailed, OSError) as error:
-                console.print(f"[red]{name} did not start:[/red] {error}")
-                return 1
-            try:
-                results[name] = measure(target, args)
-            finally:
-                target.stop()
-    console.print(results_table(results, args.duration))
+        try:
+            targets = start_targets(args.targets, Path(work_dir))
+        except (TargetFailed, OSError, subprocess.CalledProcessError) as error:
+            console.print(f"[red]a target did not start:[/red] {error}")
+            return 1
+        try:
+            results = measure(targets, args)
+        finally:
+            stop_targets(targets)
+    console.print(results_table(results, args.duration, load_before))
     return 0
 
 

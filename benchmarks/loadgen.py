@@ -20,9 +20,9 @@ import contextlib
 import multiprocessing
 import secrets
 import time
+import traceback
 from array import array
-from collections import Counter
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -179,21 +179,24 @@ class Worker:
     async def run(self) -> Samples:
         """Connect, wait for t0, drive the load until the window closes, wait for the answers."""
         self.drained = asyncio.Event()
-        on_response = self._after_open if self.spec.rate else self._after_closed
-        loop = asyncio.get_running_loop()
-        connections = [(await loop.create_connection(lambda: Connection(on_response), self.spec.host, self.spec.port))[1]
-                       for _ in range(self.count)]
+        connections = [await self._connect() for _ in range(self.count)]
         await asyncio.sleep(max(0.0, self.t0 - time.monotonic()))
         if self.spec.rate:
             await self._tick(connections)
         else:
             for connection in connections:
                 self.outstanding += 1
-                self._send(connection, time.monotonic())
+                self._send(connection)
         await self._drain()
         for connection in connections:
             connection.close()
         return self.samples
+
+    async def _connect(self) -> Connection:
+        on_response = self._after_open if self.spec.rate else self._after_closed
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(lambda: Connection(on_response), self.spec.host, self.spec.port)
+        return connection
 
     async def _drain(self) -> None:
         """Wait for the answers still due; any missing after the grace period count as errors."""
@@ -206,17 +209,19 @@ class Worker:
             self.samples.statuses[0] += self.outstanding
         self.finished = True
 
-    def _send(self, connection: Connection, scheduled: float) -> None:
-        connection.send(self.factory.build(self.ids), scheduled)
+    def _send(self, connection: Connection, scheduled: float | None = None) -> None:
+        """Build and send the next request; closed loop (no schedule) times it from now."""
+        data = self.factory.build(self.ids)
+        connection.send(data, time.monotonic() if scheduled is None else scheduled)
 
     def _answered(self, connection: Connection, status: int) -> float:
         now = time.monotonic()
         if self.finished:
             return now
         self.outstanding -= 1
-        if self.spec.rate is None and self.start <= now < self.end:
-            self._record(status, now - connection.scheduled)
-        elif self.spec.rate and connection.scheduled >= self.start:
+        # closed loop: answers within the window; open loop: every request scheduled in it
+        counted = connection.scheduled >= self.start if self.spec.rate else self.start <= now < self.end
+        if counted:
             self._record(status, now - connection.scheduled)
         if self.closing and not self.outstanding:
             self.drained.set()
@@ -226,7 +231,7 @@ class Worker:
         now = self._answered(connection, status)
         if now < self.end and not self.finished:
             self.outstanding += 1
-            self._send(connection, now)
+            self._send(connection)
 
     def _after_open(self, connection: Connection, status: int) -> None:
         self._answered(connection, status)
@@ -264,8 +269,11 @@ class Worker:
 
 
 def _worker_main(spec: LoadSpec, first: int, count: int, t0: float, pipe) -> None:
-    samples = uvloop.run(Worker(spec, first, count, t0).run())
-    pipe.send((samples.latencies.tobytes(), samples.generator_lags.tobytes(), dict(samples.statuses)))
+    try:
+        samples = uvloop.run(Worker(spec, first, count, t0).run())
+        pipe.send((samples.latencies.tobytes(), samples.generator_lags.tobytes(), dict(samples.statuses)))
+    except BaseException:
+        pipe.send(traceback.format_exc())
     pipe.close()
 
 
@@ -288,7 +296,10 @@ def run_load(spec: LoadSpec) -> LoadResult:
 
 
 def _receive(receiver) -> Samples:
-    latencies, lags, statuses = receiver.recv()
+    message = receiver.recv()
+    if isinstance(message, str):
+        raise RuntimeError(f"a load generator worker failed:\n{message}")
+    latencies, lags, statuses = message
     samples = Samples(array("d"), array("d"), Counter(statuses))
     samples.latencies.frombytes(latencies)
     samples.generator_lags.frombytes(lags)

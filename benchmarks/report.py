@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,7 +30,7 @@ def _ms(quantile: float) -> Callable[[LoadResult], float]:
 
 
 P99_FLOOR = f"< {FLOOR_P99_SECONDS * 1000:.0f} ms"
-ERRORS = Measure("non-200 answers", lambda result: result.errors, "count", "0", lambda value: value == 0)
+ERRORS = Measure("non-200 or unanswered", lambda result: result.errors, "count", "0", lambda value: value == 0)
 CLOSED_LATENCY = (Measure("p50 latency", _ms(0.5), "ms"), Measure("p99 latency", _ms(0.99), "ms"))
 OPEN_LATENCY = (
     Measure("p50 latency", _ms(0.5), "ms"),
@@ -55,11 +56,14 @@ MEASURES: dict[str, tuple[Measure, ...]] = {
 }
 
 
-def results_table(results: Results, duration: float) -> Table:
+def results_table(results: Results, duration: float, load_average: float) -> Table:
     """Every measure of every workload that ran, side by side for the targets."""
     targets = list(results)
     compare = {"segue", "baseline"} <= set(targets)
-    table = Table(title=f"Segue Tracking API, {duration:g} s per run (latency = acknowledgement time)")
+    table = Table(
+        title=f"Segue Tracking API, {duration:g} s per run (latency = acknowledgement time)",
+        caption=f"{os.cpu_count()} CPUs, load average {load_average:.2f} before the run",
+    )
     table.add_column("Measure")
     for name in targets:
         table.add_column(name, justify="right")

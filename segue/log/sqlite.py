@@ -21,7 +21,7 @@ from typing import Callable, Sequence, TypeVar
 from segue.errors import StorageUnavailable
 from segue.log.consumers import HeadWatch, LogConsumer, LogStats
 from segue.log.cursors import CursorStore
-from segue.log.dedup import SqliteDedup
+from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry, Record
 from segue.log.reader import SegmentReader
 from segue.log.segments import SegmentIndex, SegmentWriter, delete_segment
@@ -35,7 +35,8 @@ class SqliteLog:
 
     def __init__(self, directory: Path, partitions: int = 32, dedup_window_seconds: int = 86400,
                  segment_max_records: int = 1_000_000, retention_min_seconds: int = 86400,
-                 clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
+                 clock: Callable[[], float] = time.time, read_only: bool = False,
+                 dedup_flush_keys: int = 100_000) -> None:
         self.directory = Path(directory)
         self.partitions = partitions
         self.retention_min_seconds = retention_min_seconds
@@ -49,7 +50,7 @@ class SqliteLog:
         self._consumers: dict[str, LogConsumer] = {}
         self._writer = None if read_only else GroupWriter(
             SegmentWriter(self._index, segment_max_records),
-            SqliteDedup(self.directory / "dedup.db", dedup_window_seconds),
+            SqliteDedup(self.directory / "dedup.db", dedup_window_seconds, dedup_flush_keys),
             partitions=partitions, clock=clock, stats=self.stats, notify=self._notify,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -122,7 +123,7 @@ class SqliteLog:
         return await self._loop.run_in_executor(self._reads, function, *args)
 
     def _open_files(self) -> None:
-        self._writer.recover()  # creates the directories, re-applies missing dedup keys
+        self._writer.open()  # creates the directories, re-applies missing dedup keys
         self._cursors.open()
 
     def _close_files(self) -> None:

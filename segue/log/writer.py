@@ -2,8 +2,9 @@
 
 Every queued append waiting when the thread comes round is written in one transaction and one
 fsync (up to `max_group` entries). Order per group: look the keys up in dedup.db, insert the
-new entries into the current segment and commit, then store their keys in dedup.db. A crash
-between the two commits loses no record and `recover` re-applies the missing keys.
+new entries into the current segment and commit, then hand their keys to the dedup store
+(which writes them to dedup.db later, in bulk). A crash before the keys reach dedup.db loses no
+record: `recover` re-applies the keys of the records after dedup.db's `applied` offset.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Callable, Sequence
 
 from segue.errors import StorageUnavailable
 from segue.log.consumers import LogStats
-from segue.log.dedup import SqliteDedup, dedup_key, new_flags
+from segue.log.dedup import dedup_key, new_flags
+from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry, partition_for
 from segue.log.reader import SegmentReader
 from segue.log.segments import Row, SegmentWriter
@@ -56,15 +58,23 @@ class GroupWriter:
         self._thread: threading.Thread | None = None
         self._broken: BaseException | None = None  # set: recover before the next group
 
-    def recover(self) -> None:
-        """(Re)open the files and bring dedup.db up to the last record of the log."""
-        self.segments.open()
-        self.dedup.close()
+    def open(self) -> None:
+        """Open the files at start-up, recovering from a crash."""
         self.dedup.open()
+        self.recover()
+
+    def recover(self) -> None:
+        """(Re)open the current segment and give dedup the keys of records it has not seen.
+
+        At start-up these are the records after dedup.db's `applied` offset; after a failed
+        write, any record the failed commit did store after all.
+        """
+        self.segments.open()
+        self.dedup.reconnect()
         head = self.segments.next_offset - 1
-        applied = self.dedup.applied_offset
-        if applied < head:
-            self.dedup.remember(self._keys_after(applied), self._clock(), head)
+        covered = self.dedup.covered_offset
+        if covered < head:
+            self.dedup.remember(self._keys_after(covered), self._clock(), head)
         self.head, self._broken = head, None
 
     def start(self) -> None:
@@ -80,7 +90,7 @@ class GroupWriter:
         if self._thread is not None:
             self._thread.join()
         self.segments.close()
-        self.dedup.close()
+        self.dedup.close(self._clock())
 
     def _keys_after(self, offset: int) -> list[bytes]:
         reader = SegmentReader(self.segments.index)
@@ -161,8 +171,7 @@ class GroupWriter:
         for request, offsets in zip(unit, planned):
             request.offsets = offsets
         self._count(unit, len(rows))
-        if keys:
-            self._remember(keys, now)
+        self.dedup.remember(keys, now, self.head)
 
     def _rows(self, unit: list[AppendRequest]) -> tuple[list[Row], list[bytes], list[list[int | None]]]:
         rows: list[Row] = []
@@ -186,12 +195,3 @@ class GroupWriter:
         self._stats.stored += stored
         self._stats.duplicates += sum(len(request.entries) for request in unit) - stored
 
-    def _remember(self, keys: list[bytes], now: float) -> None:
-        """Store the committed keys; on failure, leave them to recovery (the records are safe)."""
-        if self._broken is not None:
-            return  # an earlier unit's keys are missing: applied_offset must not jump past them
-        try:
-            self.dedup.remember(keys, now, self.head)
-        except Exception as error:
-            log.warning("dedup index write failed, will rebuild from the log: %s", error)
-            self._broken = error

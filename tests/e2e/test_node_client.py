@@ -95,7 +95,7 @@ def client_version() -> str:
 
 
 @pytest.fixture(scope="module", params=["both", "basic-only"], ids=["basic-and-body-key", "basic-auth-only"])
-def delivery(request, live_server, client_version):
+def delivery(request, client_version, live_server):
     """One run of the Node client per way of passing the write key: (source, sent, statuses)."""
     source = live_server.create_source(f"node-{request.param}", "node")
     sent, statuses = send_with_node(live_server.url, source["write_key"], request.param)
@@ -110,7 +110,7 @@ def test_every_batch_is_acknowledged(delivery):
 
 
 @pytest.mark.parametrize("method", list(CALLS))
-def test_each_call_is_stored_as_sent(live_server, delivery, client_version, method):
+def test_each_call_is_stored_as_sent(client_version, delivery, live_server, method):
     source, sent, _ = delivery
     params, expected = CALLS[method]
 

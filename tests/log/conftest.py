@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segue.log import MemoryLog, SqliteLog
-from log_helpers import Clock
+from tests.log.log_helpers import Clock
 
 SQLITE_ONLY_OPTIONS = {"segment_max_records"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from log_helpers import entries, entry
+from tests.log.log_helpers import entries, entry
 from segue.log.protocol import partition_for
 
 DAY = 86400

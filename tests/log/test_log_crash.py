@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from log_helpers import entry
+from tests.log.log_helpers import entry
 from segue.log import SqliteLog
 
 WRITER = Path(__file__).with_name("crash_writer.py")

@@ -8,16 +8,21 @@ import sys
 
 import pytest
 
-from log_helpers import entries, entry
+from tests.log.log_helpers import entries, entry
 from segue.config import Settings
 from segue.errors import StorageUnavailable
 from segue.log import SqliteLog, open_log
-from segue.log.dedup import SqliteDedup
+from segue.log.dedup_store import SqliteDedup
 from segue.log.segments import SegmentWriter
 
 
 def segment_files(directory):
     return sorted(path.name for path in (directory / "segments").iterdir())
+
+
+def applied_offset(tmp_path):
+    with sqlite3.connect(tmp_path / "log" / "dedup.db") as db:
+        return db.execute("SELECT offset FROM applied").fetchone()[0]
 
 
 def segment_bases(directory):
@@ -129,17 +134,32 @@ async def test_dedup_recovers_after_a_crash_between_the_two_commits(sqlite_log, 
     assert await reopened.append([entry("m1"), entry("m2"), entry("m3"), entry("m4")]) == [None, None, None, 4]
 
 
-async def test_a_failed_dedup_write_keeps_the_append_and_is_repaired(sqlite_log, monkeypatch):
-    log = await sqlite_log()
-    original = SqliteDedup.remember
+async def test_dedup_keys_reach_dedup_db_in_bulk_and_on_close(sqlite_log, tmp_path):
+    log = await sqlite_log(dedup_flush_keys=10)
+    await log.append(entries(4))
+    assert applied_offset(tmp_path) == 0  # still in memory, and deduplicating from there
+    assert await log.append(entries(12)) == [None] * 4 + list(range(5, 13))
+    await asyncio.sleep(0.2)  # the background flush
+    assert applied_offset(tmp_path) == 12
+    await log.append([entry("last")])
+    await log.close()
+    assert applied_offset(tmp_path) == 13
 
-    def fail_once(self, keys, now, applied):
-        monkeypatch.setattr(SqliteDedup, "remember", original)
+
+async def test_a_failed_dedup_flush_keeps_the_keys_and_retries(sqlite_log, tmp_path, monkeypatch):
+    log = await sqlite_log(dedup_flush_keys=2)
+    original = SqliteDedup._write
+
+    def fail_once(self, *args):
+        monkeypatch.setattr(SqliteDedup, "_write", original)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(SqliteDedup, "remember", fail_once)
-    assert await log.append([entry("m1")]) == [1]  # the record itself is durable
-    assert await log.append([entry("m1"), entry("m2")]) == [None, 2]
+    monkeypatch.setattr(SqliteDedup, "_write", fail_once)
+    assert await log.append(entries(2)) == [1, 2]  # the records themselves are durable
+    await asyncio.sleep(0.1)
+    assert await log.append(entries(4)) == [None, None, 3, 4]  # the failed keys still count
+    await asyncio.sleep(0.2)
+    assert applied_offset(tmp_path) == 4
 
 
 async def test_a_full_disk_fails_the_append_then_the_log_carries_on(sqlite_log):
