@@ -1,7 +1,7 @@
 """Realistic Tracking API requests, pre-built as bytes with a slot for a unique messageId.
 
 Each event looks like what analytics.js sends for a `track` call (properties, page context,
-user agent; about 500 bytes). A pool of templates covers a few thousand distinct userIds;
+user agent; about 570 bytes). A pool of templates covers a few thousand distinct userIds;
 the load generator fills in a fresh messageId per event, so the server's dedup never hides
 work. messageIds have a fixed width, so Content-Length is known in advance.
 """

@@ -10,8 +10,8 @@ dedup_store.py the SQLite one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from hashlib import blake2b
-from typing import Iterable, Sequence
 
 KEY_BYTES = 16
 

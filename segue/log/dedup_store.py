@@ -16,15 +16,25 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Sequence
 
 from segue.log.dedup import generation, is_fresh
-from segue.log.sqlbatch import close_quietly, connect, flatten, in_clause, pow2_chunks, rollback_quietly, values_clause
+from segue.log.sqlbatch import (
+    LOOKUP_CHUNK,
+    close_quietly,
+    connect,
+    flatten,
+    in_clause,
+    pow2_chunks,
+    rollback_quietly,
+    rows_per_statement,
+    values_clause,
+)
 
 log = logging.getLogger(__name__)
-CACHE_KIB = 65536
+CACHE_KIB = 32768  # per connection (lookups, flushes)
 BACKLOG_FACTOR = 4  # pending keys wait for a slow flush beyond flush_keys x this
 
 
@@ -45,14 +55,26 @@ class SqliteDedup:
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writes = connect(self.path, "NORMAL", CACHE_KIB)
-        self._writes.execute("CREATE TABLE IF NOT EXISTS applied (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER)")
-        self._writes.execute("INSERT OR IGNORE INTO applied VALUES (1, 0)")
-        names = self._writes.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'gen_*'")
-        self._tables = frozenset(int(name[4:]) for (name,) in names)
+        try:
+            self._open_tables()
+        except sqlite3.DatabaseError as error:  # damaged: start afresh, recovery re-reads the log
+            log.warning("dedup.db unreadable (%s): rebuilding it from the log", error)
+            close_quietly(self._writes)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._open_tables()
         self._reads = connect(self.path, "NORMAL", CACHE_KIB)
         self._flusher = ThreadPoolExecutor(1, thread_name_prefix="segue-log-dedup")
         self.covered_offset = self.applied_offset
+
+    def _open_tables(self) -> None:
+        self._writes = connect(self.path, "NORMAL", CACHE_KIB)
+        self._writes.execute("CREATE TABLE IF NOT EXISTS applied (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER)")
+        self._writes.execute("INSERT OR IGNORE INTO applied VALUES (1, 0)")
+        self._writes.execute("PRAGMA temp_store = MEMORY")
+        self._writes.execute("CREATE TEMP TABLE IF NOT EXISTS staged (key BLOB, seen_at INTEGER)")
+        names = self._writes.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'gen_*'")
+        self._tables = frozenset(int(name[4:]) for (name,) in names)
 
     def close(self, now: float) -> None:
         """Flush what is in memory (best effort: the log can rebuild it), release the files."""
@@ -93,7 +115,7 @@ class SqliteDedup:
         seen_at = int(now)
         for key in keys:
             self._pending[key] = seen_at
-        self.covered_offset = max(self.covered_offset, covered_offset)
+        self.covered_offset = covered_offset
         if len(self._pending) >= self.flush_keys:
             self._flush_in_background(now)
 
@@ -101,7 +123,7 @@ class SqliteDedup:
         oldest = generation(now, self.window) - 1
         found: set[bytes] = set()
         for number in [n for n in self._tables if n >= oldest]:
-            for chunk in pow2_chunks(keys):
+            for chunk in pow2_chunks(keys, LOOKUP_CHUNK):
                 found.update(key for key, seen_at in self._query(number, chunk) if is_fresh(seen_at, now, self.window))
         return found
 
@@ -128,7 +150,7 @@ class SqliteDedup:
         return batch
 
     def _flush(self, batch: dict[bytes, int], covered_offset: int, now: float) -> None:
-        """Insert a batch sorted, with the offset it covers, in one transaction."""
+        """Write a batch with the offset it covers; on failure keep it for the next flush."""
         try:
             self._write(batch, covered_offset, now)
         except Exception as error:  # the keys stay in `flushing`; the next flush retries them
@@ -139,32 +161,48 @@ class SqliteDedup:
         self._drop_old(now)
 
     def _write(self, batch: dict[bytes, int], covered_offset: int, now: float) -> None:
-        by_generation: dict[int, list[tuple[bytes, int]]] = {}
-        for key, seen_at in sorted(batch.items()):
-            if is_fresh(seen_at, now, self.window):
-                by_generation.setdefault(generation(seen_at, self.window), []).append((key, seen_at))
+        """Stage the batch in a temp table, then copy it sorted into each live generation.
+
+        Why SQLite sorts: sorting 100,000 keys in Python holds the GIL for about 0.2 s, which
+        the event loop and the writer thread would wait for; SQLite sorts with it released.
+        """
+        current = generation(now, self.window)
         try:
             self._writes.execute("BEGIN IMMEDIATE")
-            for number, rows in by_generation.items():
-                self._insert(number, rows)
-            self._writes.execute("UPDATE applied SET offset = max(offset, ?)", (covered_offset,))
+            self._stage(batch)
+            written = [number for number in (current - 1, current) if self._copy(number, now)]
+            self._writes.execute("DELETE FROM staged")
+            self._writes.execute("UPDATE applied SET offset = ?", (covered_offset,))  # flushes run in order
             self._writes.execute("COMMIT")
         except BaseException:
             rollback_quietly(self._writes)
             raise
-        self._tables = self._tables | by_generation.keys()
+        self._tables = self._tables | set(written)
 
-    def _insert(self, number: int, rows: list[tuple[bytes, int]]) -> None:
+    def _stage(self, batch: dict[bytes, int]) -> None:
+        rows = list(batch.items())
+        for chunk in pow2_chunks(rows, rows_per_statement(2)):
+            self._writes.execute(f"INSERT INTO staged VALUES {values_clause(len(chunk), 2)}", flatten(chunk))
+
+    def _copy(self, number: int, now: float) -> bool:
+        """Copy the staged keys of generation `number` that are still fresh; False if none."""
+        bounds = (max(number * self.window, int(now) - self.window + 1), (number + 1) * self.window)
+        where = "FROM staged WHERE seen_at >= ? AND seen_at < ?"
+        if not self._writes.execute(f"SELECT EXISTS (SELECT 1 {where})", bounds).fetchone()[0]:
+            return False
         self._writes.execute(f"CREATE TABLE IF NOT EXISTS gen_{number} (key BLOB PRIMARY KEY, seen_at INTEGER) WITHOUT ROWID")
-        for chunk in pow2_chunks(rows):
-            self._writes.execute(f"INSERT OR REPLACE INTO gen_{number} VALUES {values_clause(len(chunk), 2)}", flatten(chunk))
+        self._writes.execute(f"INSERT OR REPLACE INTO gen_{number} SELECT key, seen_at {where} ORDER BY key", bounds)
+        return True
 
     def _drop_old(self, now: float) -> None:
         """Drop generations no key of which can still be fresh (about once per window)."""
         oldest = generation(now, self.window) - 1
         for number in sorted(n for n in self._tables if n < oldest):
             self._tables = self._tables - {number}  # lookups stop using it before it goes
-            self._writes.execute(f"DROP TABLE IF EXISTS gen_{number}")
+            try:
+                self._writes.execute(f"DROP TABLE IF EXISTS gen_{number}")
+            except sqlite3.Error as error:  # left for the next open, which lists it again
+                log.warning("dropping dedup generation %s failed: %s", number, error)
 
     def _reads_or_writes(self) -> sqlite3.Connection:
         return self._reads or self._writes

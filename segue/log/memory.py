@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Callable, Sequence
 
 from segue.log.consumers import HeadWatch, LogConsumer, LogStats
 from segue.log.dedup import MemoryDedup, dedup_key, new_flags
@@ -59,8 +59,10 @@ class MemoryLog:
         return self._consumers[name]
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
+        if limit <= 0:
+            return []
         matching = [r for r in self._records if source_id in (None, r.source_id)]
-        return matching[-limit:] if limit > 0 else []
+        return matching[-limit:]
 
     async def prune(self) -> int:
         """Drop the oldest records every consumer passed and retention allows."""

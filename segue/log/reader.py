@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_right
-from typing import Iterator
+from collections.abc import Iterator
 
 from segue.log.protocol import Record
 from segue.log.segments import COLUMNS, SegmentIndex, segment_path
@@ -18,7 +18,7 @@ from segue.log.sqlbatch import close_quietly, connect_read_only
 READ_AFTER = f"SELECT {COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT ?"
 NEWEST = f"SELECT {COLUMNS} FROM events ORDER BY offset DESC LIMIT ?"
 NEWEST_OF_SOURCE = f"SELECT {COLUMNS} FROM events WHERE source_id = ? ORDER BY offset DESC LIMIT ?"
-IDS_AFTER = "SELECT source_id, message_id FROM events WHERE offset > ? ORDER BY offset"
+IDS_AFTER = "SELECT offset, source_id, message_id FROM events WHERE offset > ? ORDER BY offset"
 LAST_RECEIVED = "SELECT received_at_ms FROM events ORDER BY offset DESC LIMIT 1"
 
 
@@ -41,6 +41,8 @@ class SegmentReader:
     def newest(self, limit: int, source_id: str | None = None) -> list[Record]:
         """The newest `limit` records (of one source, if given), oldest first."""
         records: list[Record] = []
+        if limit <= 0:
+            return records
         for base in reversed(self.index.bases):
             wanted = limit - len(records)
             query, params = (NEWEST, (wanted,)) if source_id is None else (NEWEST_OF_SOURCE, (source_id, wanted))
@@ -50,8 +52,8 @@ class SegmentReader:
         records.reverse()
         return records
 
-    def ids_after(self, after: int) -> Iterator[tuple[str, str]]:
-        """(source_id, message_id) of every record above `after`, in order."""
+    def ids_after(self, after: int) -> Iterator[tuple[int, str, str]]:
+        """(offset, source_id, message_id) of every record above `after`, in order."""
         for base in self._bases_from(after + 1):
             connection = self._connection(base)
             if connection is not None:
@@ -66,6 +68,11 @@ class SegmentReader:
     def forget(self, base: int) -> None:
         """Close the connection of a segment about to be deleted."""
         close_quietly(self._connections.pop(base, None))
+
+    def forget_missing(self) -> None:
+        """Close the connections of segments no longer in the index (pruned elsewhere)."""
+        for base in set(self._connections) - set(self.index.bases):
+            self.forget(base)
 
     def close(self) -> None:
         for base in list(self._connections):

@@ -11,10 +11,19 @@ import os
 import sqlite3
 import threading
 from bisect import insort
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from segue.log.sqlbatch import close_quietly, connect, flatten, pow2_chunks, rollback_quietly, values_clause
+from segue.log.checkpoints import REQUEST_BYTES, SAFETY_NET_PAGES, Checkpointer
+from segue.log.sqlbatch import (
+    close_quietly,
+    connect,
+    flatten,
+    pow2_chunks,
+    rollback_quietly,
+    rows_per_statement,
+    values_clause,
+)
 
 SUFFIX = ".db"
 PARTIAL_SUFFIX = ".db.partial"
@@ -24,6 +33,7 @@ SCHEMA = (
     " source_id TEXT, message_id TEXT, received_at_ms INTEGER, payload BLOB)"
 )
 Row = tuple[int, int, str, str, int, bytes]
+ROW_OVERHEAD = 60  # bytes of a record besides its payload, roughly
 
 
 def segment_path(directory: Path, base: int) -> Path:
@@ -111,6 +121,8 @@ class SegmentWriter:
         self.base = 0
         self.count = 0
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
+        self._wal_bytes = 0  # written since the last checkpoint request (estimate)
 
     @property
     def next_offset(self) -> int:
@@ -123,6 +135,7 @@ class SegmentWriter:
     def open(self) -> None:
         """(Re)open the last segment, creating the first one in an empty log."""
         self.close()
+        self._checkpointer = Checkpointer()
         directory = self.index.directory
         directory.mkdir(parents=True, exist_ok=True)
         remove_partial_segments(directory)
@@ -133,14 +146,17 @@ class SegmentWriter:
         self.count = 0 if last is None else last - self.base + 1
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         close_quietly(self._db)
         self._db = None
 
     def roll(self) -> None:
-        """Start a new segment at `next_offset`."""
+        """Start a new segment at `next_offset`; the checkpointer seals the full one."""
         base = self.next_offset
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a sealed segment is one file
-        self.close()
+        sealed, self._db = self._db, None
+        self._checkpointer.seal(sealed, self.path)
         self._create(base)
         self.base, self.count = base, 0
         self._connect()
@@ -149,17 +165,26 @@ class SegmentWriter:
         """Insert rows (offsets from `next_offset` on) in one transaction, durable on return."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for chunk in pow2_chunks(rows):
+            for chunk in pow2_chunks(rows, rows_per_statement(6)):
                 self._db.execute(f"INSERT INTO events ({COLUMNS}) VALUES {values_clause(len(chunk), 6)}", flatten(chunk))
             self._db.execute("COMMIT")
         except BaseException:
             rollback_quietly(self._db)
             raise
         self.count += len(rows)
+        self._wal_bytes += sum(len(row[5]) for row in rows) + ROW_OVERHEAD * len(rows)
+        if self._wal_bytes >= REQUEST_BYTES:
+            self._checkpointer.request(self.path)
+            self._wal_bytes = 0
+
+    @property
+    def path(self) -> Path:
+        return segment_path(self.index.directory, self.base)
 
     def _connect(self) -> None:
-        self._db = connect(segment_path(self.index.directory, self.base), "FULL")
-        self._db.execute("PRAGMA wal_autocheckpoint = 4000")  # pages (16 MiB): fewer, larger checkpoints
+        self._db = connect(self.path, "FULL")
+        self._db.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_NET_PAGES}")  # see checkpoints.py
+        self._db.execute("PRAGMA journal_size_limit = 67108864")  # the WAL shrinks back to 64 MiB
 
     def _create(self, base: int) -> int:
         create_segment(self.index.directory, base)

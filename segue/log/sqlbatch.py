@@ -10,17 +10,24 @@ so that only a handful of distinct statements exist and the statement cache keep
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
-MAX_CHUNK = 256  # rows per statement; 256 rows x 6 columns stays far below SQLite's 32,766 parameters
+MAX_PARAMETERS = 8192  # per statement; SQLite allows 32,766
+LOOKUP_CHUNK = 256  # keys per `IN (...)`
 BUSY_TIMEOUT_MS = 5000
 
 
-def pow2_chunks(items: Sequence[T], cap: int = MAX_CHUNK) -> Iterator[Sequence[T]]:
+def rows_per_statement(width: int) -> int:
+    """The largest power of two of `width`-column rows within MAX_PARAMETERS."""
+    return 1 << ((MAX_PARAMETERS // width).bit_length() - 1)
+
+
+def pow2_chunks(items: Sequence[T], cap: int) -> Iterator[Sequence[T]]:
     """Consecutive slices whose sizes are powers of two, at most `cap` (100 -> 64, 32, 4)."""
     start = 0
     while start < len(items):

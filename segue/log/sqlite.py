@@ -4,19 +4,21 @@
     <directory>/dedup.db                             dedup keys (WAL, synchronous=NORMAL)
     <directory>/cursors.db                           consumer cursors (WAL, synchronous=FULL)
 
-Three kinds of threads touch the files: the writer thread (writer.py) owns the write
-connections; one reader thread runs every read and deletes pruned segments; acks run in the
-default executor. The log belongs to the event loop that started it. docs/event-log.md has the
-full picture.
+Threads: the writer (writer.py) owns the write connections, with a dedup flusher
+(dedup_store.py) and a checkpointer (checkpoints.py) beside it; one reader thread runs every
+read and deletes pruned segments; acks run in the default executor. The log belongs to the
+event loop that started it. docs/event-log.md has the full picture.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from segue.errors import StorageUnavailable
 from segue.log.consumers import HeadWatch, LogConsumer, LogStats
@@ -58,7 +60,7 @@ class SqliteLog:
         self._writable = False
 
     @classmethod
-    def open_reader(cls, directory: Path, partitions: int = 32) -> "SqliteLog":
+    def open_reader(cls, directory: Path, partitions: int = 32) -> SqliteLog:
         """A read-only view for another process (`segue events list`): no writer thread."""
         return cls(directory, partitions=partitions, read_only=True)
 
@@ -150,6 +152,7 @@ class SqliteLog:
     def _newest(self, limit: int, source_id: str | None) -> list[Record]:
         if self._writer is None:
             self._index.refresh()  # another process may have rolled or pruned segments
+            self._reader.forget_missing()
         return self._reader.newest(limit, source_id)
 
     def _prune(self) -> int:
@@ -158,7 +161,7 @@ class SqliteLog:
         cutoff_ms = (self._clock() - self.retention_min_seconds) * 1000
         bases = self._index.bases
         dropped = 0
-        for base, next_base in zip(bases, bases[1:]):  # never the last (current) segment
+        for base, next_base in pairwise(bases):  # never the last (current) segment
             newest_ms = self._reader.last_received_ms(base)
             if (floor is not None and next_base - 1 > floor) or (newest_ms or 0) > cutoff_ms:
                 break

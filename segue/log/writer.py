@@ -13,8 +13,9 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from itertools import islice
 
 from segue.errors import StorageUnavailable
 from segue.log.consumers import LogStats
@@ -72,9 +73,9 @@ class GroupWriter:
         self.segments.open()
         self.dedup.reconnect()
         head = self.segments.next_offset - 1
-        covered = self.dedup.covered_offset
-        if covered < head:
-            self.dedup.remember(self._keys_after(covered), self._clock(), head)
+        if self.dedup.covered_offset < head:
+            self._catch_up(self.dedup.covered_offset)
+        self.dedup.covered_offset = head  # also when dedup.db claims more than the log holds
         self.head, self._broken = head, None
 
     def start(self) -> None:
@@ -92,10 +93,14 @@ class GroupWriter:
         self.segments.close()
         self.dedup.close(self._clock())
 
-    def _keys_after(self, offset: int) -> list[bytes]:
+    def _catch_up(self, after: int) -> None:
+        """Remember the keys of the records after `after`, a flush's worth at a time."""
         reader = SegmentReader(self.segments.index)
         try:
-            return [dedup_key(source_id, message_id) for source_id, message_id in reader.ids_after(offset)]
+            rows = reader.ids_after(after)
+            while chunk := list(islice(rows, self.dedup.flush_keys)):
+                keys = [dedup_key(source_id, message_id) for _, source_id, message_id in chunk]
+                self.dedup.remember(keys, self._clock(), chunk[-1][0])
         finally:
             reader.close()
 

@@ -24,6 +24,10 @@ from segue.spec.messages import BATCH, validate
 
 # Sources whose events come from the user's device: their connection address is the user's.
 CLIENT_SIDE_TYPES = frozenset({"javascript", "ios", "android"})
+# The 32 KB message limit is checked on the stored (enriched) form, which is serialised anyway,
+# rather than serialising every batch item twice; this allowance covers what enrichment adds
+# (messageId, receivedAt, timestamps and the batch envelope's context).
+ENRICHMENT_ALLOWANCE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,7 @@ class Ingestor:
         now_ms = int(self._clock() * 1000)
         ip = client_ip if source.type in CLIENT_SIDE_TYPES else None
         envelope = make_envelope(payload, now_ms, ip, batch=kind == BATCH)
-        entries, result = self._prepare(items, envelope, source.id, large=len(body) > self._settings.max_message_bytes)
+        entries, result = self._prepare(items, envelope, source.id)
         _raise_if_nothing_valid(kind, items, result)
         offsets = await self._log.append(entries) if entries else []
         result.duplicates = offsets.count(None)
@@ -109,37 +113,28 @@ class Ingestor:
             raise InvalidMessage(f"a batch holds at most {limit} messages, got {len(items)}", code="too_many_messages")
         return items
 
-    def _prepare(self, items: list, envelope: Envelope, source_id: str, large: bool) -> tuple[list[Entry], IngestResult]:
+    def _prepare(self, items: list, envelope: Envelope, source_id: str) -> tuple[list[Entry], IngestResult]:
         result = IngestResult()
         entries: list[Entry] = []
         for index, item in enumerate(items):
             try:
-                entries.append(self._entry(item, envelope, source_id, large))
+                entries.append(self._entry(item, envelope, source_id))
             except InvalidMessage as error:
                 result.rejected.append(_rejection(index, item, error))
         return entries, result
 
-    def _entry(self, item: Any, envelope: Envelope, source_id: str, check_size: bool) -> Entry:
-        if check_size:
-            self._check_size(item)
+    def _entry(self, item: Any, envelope: Envelope, source_id: str) -> Entry:
         validate(item)
         if envelope.context or envelope.integrations:
             merge_envelope(item, envelope)
         message = enrich(item, envelope)
-        return Entry(
-            source_id=source_id,
-            message_id=message["messageId"],
-            partition_key=str(message.get("userId") or message.get("anonymousId")),
-            received_at_ms=envelope.received_at_ms,
-            payload=orjson.dumps(message),
-        )
-
-    def _check_size(self, item: Any) -> None:
-        size = len(orjson.dumps(item))
-        if size > self._settings.max_message_bytes:
+        payload = orjson.dumps(message)
+        if len(payload) > self._settings.max_message_bytes + ENRICHMENT_ALLOWANCE:
             raise InvalidMessage(
-                f"a message is at most {self._settings.max_message_bytes} bytes, got {size}", code="message_too_large"
+                f"a message is at most {self._settings.max_message_bytes} bytes", code="message_too_large"
             )
+        user = message.get("userId") or message["anonymousId"]
+        return Entry(source_id, message["messageId"], user, envelope.received_at_ms, payload)
 
 
 def _parse(body: bytes) -> dict:

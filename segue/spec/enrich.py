@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from segue.errors import InvalidMessage
 from segue.spec.timestamps import format_ms, parse_ms
 
 STRIPPED_FIELDS = ("writeKey", "_metadata")
@@ -25,6 +26,7 @@ class Envelope:
     received_at_ms: int
     received_at: str
     sent_at: Any = None
+    sent_at_ms: int | None = None  # the envelope's sentAt, parsed once for all its messages
     context: dict | None = None
     integrations: dict | None = None
     client_ip: str | None = None  # set only when the source's events should get context.ip
@@ -32,10 +34,12 @@ class Envelope:
 
 def make_envelope(body: dict, received_at_ms: int, client_ip: str | None, batch: bool) -> Envelope:
     """The envelope of a request body; single-message bodies contribute no context of their own."""
+    sent_at = body.get("sentAt")
     return Envelope(
         received_at_ms=received_at_ms,
         received_at=format_ms(received_at_ms),
-        sent_at=body.get("sentAt"),
+        sent_at=sent_at,
+        sent_at_ms=_try_parse(sent_at),
         context=_dict_or_none(body.get("context")) if batch else None,
         integrations=_dict_or_none(body.get("integrations")) if batch else None,
         client_ip=client_ip,
@@ -78,26 +82,41 @@ def _set_timestamps(message: dict, envelope: Envelope) -> None:
         message["timestamp"] = envelope.received_at
         return
     message["originalTimestamp"] = original
-    message["timestamp"] = _corrected(original, sent_at, envelope.received_at_ms)
+    message["timestamp"] = _corrected(original, sent_at, envelope)
 
 
-def _corrected(original: str, sent_at: Any, received_at_ms: int) -> str:
+def _corrected(original: str, sent_at: Any, envelope: Envelope) -> str:
     """timestamp = receivedAt - (sentAt - originalTimestamp); the original when it can't apply."""
     original_ms = parse_ms(original, "timestamp")
     if sent_at is None:
         return original
-    corrected = received_at_ms - (parse_ms(sent_at, "sentAt") - original_ms)
+    sent_at_ms = envelope.sent_at_ms if sent_at is envelope.sent_at and envelope.sent_at_ms is not None else None
+    if sent_at_ms is None:
+        sent_at_ms = parse_ms(sent_at, "sentAt")
+    corrected = envelope.received_at_ms - (sent_at_ms - original_ms)
     if not _MIN_MS <= corrected <= _MAX_MS:
         return original
     return format_ms(corrected)
 
 
+def _try_parse(value: Any) -> int | None:
+    """Epoch ms of a valid ISO time, else None (each message then reports the error itself)."""
+    if value is None:
+        return None
+    try:
+        return parse_ms(value, "sentAt")
+    except InvalidMessage:
+        return None
+
+
 def _normalise_ids(message: dict) -> None:
-    """Numeric ids become strings, as Segment's libraries send them."""
-    for field in ("userId", "anonymousId", "groupId", "previousId"):
-        value = message.get(field)
-        if isinstance(value, int):
-            message[field] = str(value)
+    """Numeric ids become strings, as Segment's libraries send them (validate refused bools)."""
+    for field in _ID_FIELDS:
+        if type(message.get(field)) is int:
+            message[field] = str(message[field])
+
+
+_ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId")
 
 
 def _fill_ip(message: dict, client_ip: str) -> None:

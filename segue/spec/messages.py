@@ -30,38 +30,40 @@ _ID_TYPES = (str, int)
 
 
 def validate(message: Any) -> None:
-    """Raise InvalidMessage if `message` breaks a rule of its method (spec 1.4, 1.7)."""
-    if not isinstance(message, dict):
+    """Raise InvalidMessage if `message` breaks a rule of its method (spec 1.4, 1.7).
+
+    Runs once per ingested event, so it favours `type(x) is` checks and few calls.
+    """
+    if type(message) is not dict:
         raise InvalidMessage("each message must be a JSON object", code="invalid_message")
     method = message.get("type")
-    if not isinstance(method, str) or method not in METHODS:
+    rule = _METHOD_RULES.get(method) if type(method) is str else None
+    if rule is None:
         raise InvalidMessage(f"type must be one of {sorted(METHODS)}", code="invalid_type")
-    _validate_identity(message)
-    _validate_objects(message)
-    _validate_message_id(message.get("messageId"))
-    _METHOD_RULES[method](message)
-
-
-def _validate_identity(message: dict) -> None:
-    if not (_present_id(message.get("userId")) or _present_id(message.get("anonymousId"))):
-        raise InvalidMessage("userId or anonymousId is required", code="no_user_anon_id")
-    for field in ("userId", "anonymousId"):
+    _validate_identity(message.get("userId"), message.get("anonymousId"))
+    for field in _OBJECT_FIELDS:
         value = message.get(field)
+        if value is not None and type(value) is not dict:
+            raise InvalidMessage(f"{field} must be an object", code="invalid_field")
+    message_id = message.get("messageId")
+    if message_id is not None:
+        _validate_message_id(message_id)
+    rule(message)
+
+
+def _validate_identity(user_id: Any, anonymous_id: Any) -> None:
+    if type(user_id) is str and user_id:
+        if anonymous_id is None or type(anonymous_id) is str:
+            return  # the common case, decided without further calls
+    if not (_present_id(user_id) or _present_id(anonymous_id)):
+        raise InvalidMessage("userId or anonymousId is required", code="no_user_anon_id")
+    for field, value in (("userId", user_id), ("anonymousId", anonymous_id)):
         if value is not None and not _is_id(value):
             raise InvalidMessage(f"{field} must be a string", code="invalid_field")
 
 
-def _validate_objects(message: dict) -> None:
-    for field in _OBJECT_FIELDS:
-        value = message.get(field)
-        if value is not None and not isinstance(value, dict):
-            raise InvalidMessage(f"{field} must be an object", code="invalid_field")
-
-
 def _validate_message_id(message_id: Any) -> None:
-    if message_id is None:
-        return
-    if not isinstance(message_id, str) or not message_id:
+    if type(message_id) is not str or not message_id:
         raise InvalidMessage("messageId must be a non-empty string", code="invalid_message_id")
     if len(message_id) >= MAX_MESSAGE_ID_LENGTH:
         raise InvalidMessage(
@@ -78,12 +80,6 @@ def _present_id(value: Any) -> bool:
     return _is_id(value) and value != ""
 
 
-def _require_string(message: dict, field: str, code: str) -> None:
-    value = message.get(field)
-    if not isinstance(value, str) or not value:
-        raise InvalidMessage(f"{message['type']} requires {field} (a non-empty string)", code=code)
-
-
 def _require_id(message: dict, field: str, code: str) -> None:
     if not _present_id(message.get(field)):
         raise InvalidMessage(f"{message['type']} requires {field}", code=code)
@@ -96,7 +92,9 @@ def _check_name(message: dict) -> None:
 
 
 def _check_track(message: dict) -> None:
-    _require_string(message, "event", "missing_event")
+    event = message.get("event")
+    if type(event) is not str or not event:
+        raise InvalidMessage("track requires event (a non-empty string)", code="missing_event")
 
 
 def _check_group(message: dict) -> None:

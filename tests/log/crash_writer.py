@@ -17,7 +17,8 @@ from segue.log import SqliteLog
 from segue.log.protocol import Entry
 
 WORKERS = 16
-SEGMENT_MAX_RECORDS = 300
+SEGMENT_MAX_RECORDS = 300  # small, so that kills land during segment rolls too
+DEDUP_FLUSH_KEYS = 500  # and during dedup flushes
 
 
 async def worker(log: SqliteLog, run: str, number: int) -> None:
@@ -31,7 +32,7 @@ async def worker(log: SqliteLog, run: str, number: int) -> None:
 
 
 async def main(directory: Path, run: str) -> None:
-    log = SqliteLog(directory, segment_max_records=SEGMENT_MAX_RECORDS)
+    log = SqliteLog(directory, segment_max_records=SEGMENT_MAX_RECORDS, dedup_flush_keys=DEDUP_FLUSH_KEYS)
     await log.start()
     await asyncio.gather(*(worker(log, run, number) for number in range(WORKERS)))
 

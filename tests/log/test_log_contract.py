@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.log.log_helpers import entries, entry
 from segue.log.protocol import partition_for
+from tests.log.log_helpers import entries, entry
 
 DAY = 86400
 

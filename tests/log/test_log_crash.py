@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -13,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.log.log_helpers import entry
 from segue.log import SqliteLog
+from tests.log.log_helpers import entry
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 pytestmark = pytest.mark.slow

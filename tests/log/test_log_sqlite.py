@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from tests.log.log_helpers import entries, entry
 from segue.config import Settings
 from segue.errors import StorageUnavailable
 from segue.log import SqliteLog, open_log
 from segue.log.dedup_store import SqliteDedup
 from segue.log.segments import SegmentWriter
+from tests.log.log_helpers import entries, entry
 
 
 def segment_files(directory):
@@ -23,6 +23,16 @@ def segment_files(directory):
 def applied_offset(tmp_path):
     with sqlite3.connect(tmp_path / "log" / "dedup.db") as db:
         return db.execute("SELECT offset FROM applied").fetchone()[0]
+
+
+async def eventually(condition, seconds: float = 5.0) -> bool:
+    """Poll `condition` until it holds or `seconds` pass (background threads at work)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
 
 
 def segment_bases(directory):
@@ -64,7 +74,7 @@ async def test_a_sealed_segment_is_a_single_file(sqlite_log, tmp_path):
     await log.append(entries(2, prefix="a"))
     await log.append(entries(2, prefix="b"))
     wal = tmp_path / "log" / "segments" / "00000000000000000001.db-wal"
-    assert not wal.exists() or wal.stat().st_size == 0
+    assert await eventually(lambda: not wal.exists() or wal.stat().st_size == 0)  # sealed in the background
 
 
 async def test_one_append_larger_than_a_segment_stays_whole(sqlite_log, tmp_path):
@@ -139,11 +149,29 @@ async def test_dedup_keys_reach_dedup_db_in_bulk_and_on_close(sqlite_log, tmp_pa
     await log.append(entries(4))
     assert applied_offset(tmp_path) == 0  # still in memory, and deduplicating from there
     assert await log.append(entries(12)) == [None] * 4 + list(range(5, 13))
-    await asyncio.sleep(0.2)  # the background flush
-    assert applied_offset(tmp_path) == 12
+    assert await eventually(lambda: applied_offset(tmp_path) == 12)  # the background flush
     await log.append([entry("last")])
     await log.close()
     assert applied_offset(tmp_path) == 13
+
+
+async def test_a_lost_dedup_db_is_rebuilt_from_the_log(sqlite_log, tmp_path):
+    log = await sqlite_log(dedup_flush_keys=3)
+    await log.append(entries(10))
+    await log.close()
+    for path in (tmp_path / "log").glob("dedup.db*"):
+        path.unlink()
+    reopened = await sqlite_log(dedup_flush_keys=3)
+    assert await reopened.append(entries(11)) == [None] * 10 + [11]
+
+
+async def test_a_damaged_dedup_db_is_rebuilt_from_the_log(sqlite_log, tmp_path):
+    log = await sqlite_log()
+    await log.append(entries(3))
+    await log.close()
+    (tmp_path / "log" / "dedup.db").write_bytes(b"not a database" * 100)
+    reopened = await sqlite_log()
+    assert await reopened.append(entries(4)) == [None, None, None, 4]
 
 
 async def test_a_failed_dedup_flush_keeps_the_keys_and_retries(sqlite_log, tmp_path, monkeypatch):
@@ -156,10 +184,9 @@ async def test_a_failed_dedup_flush_keeps_the_keys_and_retries(sqlite_log, tmp_p
 
     monkeypatch.setattr(SqliteDedup, "_write", fail_once)
     assert await log.append(entries(2)) == [1, 2]  # the records themselves are durable
-    await asyncio.sleep(0.1)
+    assert await eventually(lambda: log._writer.dedup._job.done())
     assert await log.append(entries(4)) == [None, None, 3, 4]  # the failed keys still count
-    await asyncio.sleep(0.2)
-    assert applied_offset(tmp_path) == 4
+    assert await eventually(lambda: applied_offset(tmp_path) == 4)
 
 
 async def test_a_full_disk_fails_the_append_then_the_log_carries_on(sqlite_log):

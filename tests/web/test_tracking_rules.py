@@ -37,7 +37,7 @@ async def test_batch_over_2500_messages_is_400(client, stored):
 
 
 async def test_vector_7_one_oversized_item_is_rejected_the_rest_kept(client, stored):
-    batch = [track(0), track(1, properties={"blob": "x" * 33_000}), track(2)]
+    batch = [track(0), track(1, properties={"blob": "x" * 40_000}), track(2)]
     response = await client.post("/v1/batch", json={"batch": batch}, headers=BASIC)
     assert response.status_code == 200
     [rejected] = response.json()["rejected"]
