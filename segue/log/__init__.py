@@ -23,4 +23,5 @@ def open_log(settings: Settings, read_only: bool = False) -> SqliteLog:
         segment_max_records=settings.segment_max_records,
         retention_min_seconds=settings.retention_min_seconds,
         read_only=read_only,
+        writer_process=settings.log_writer_process,
     )

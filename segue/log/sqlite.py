@@ -5,7 +5,9 @@
     <directory>/cursors.db                           consumer cursors (WAL, synchronous=FULL)
 
 Threads: the writer (writer.py) owns the write connections, with a dedup flusher
-(dedup_store.py) and a checkpointer (checkpoints.py) beside it; one reader thread runs every
+(dedup_store.py) and a checkpointer (checkpoints.py) beside it; with `writer_process=True`
+(what `segue serve` uses) they run in a child process instead (writer_process.py), so that
+ingest and group commit use both cores; one reader thread runs every
 read and deletes pruned segments; acks run in the default executor. The log belongs to the
 event loop that started it. docs/event-log.md has the full picture.
 """
@@ -28,6 +30,7 @@ from segue.log.protocol import Entry, Record
 from segue.log.reader import SegmentReader
 from segue.log.segments import SegmentIndex, SegmentWriter, delete_segment
 from segue.log.writer import AppendRequest, GroupWriter, Outcome
+from segue.log.writer_process import ProcessWriter, WriterConfig
 
 T = TypeVar("T")
 
@@ -38,7 +41,7 @@ class SqliteLog:
     def __init__(self, directory: Path, partitions: int = 32, dedup_window_seconds: int = 86400,
                  segment_max_records: int = 1_000_000, retention_min_seconds: int = 86400,
                  clock: Callable[[], float] = time.time, read_only: bool = False,
-                 dedup_flush_keys: int = 100_000) -> None:
+                 dedup_flush_keys: int = 100_000, writer_process: bool = False) -> None:
         self.directory = Path(directory)
         self.partitions = partitions
         self.retention_min_seconds = retention_min_seconds
@@ -50,11 +53,17 @@ class SqliteLog:
         self._reader = SegmentReader(self._index)
         self._cursors = CursorStore(self.directory / "cursors.db")
         self._consumers: dict[str, LogConsumer] = {}
-        self._writer = None if read_only else GroupWriter(
-            SegmentWriter(self._index, segment_max_records),
-            SqliteDedup(self.directory / "dedup.db", dedup_window_seconds, dedup_flush_keys),
-            partitions=partitions, clock=clock, stats=self.stats, notify=self._notify,
-        )
+        self._writer = None
+        if writer_process and not read_only:
+            config = WriterConfig(str(self.directory), partitions, dedup_window_seconds, segment_max_records,
+                                  dedup_flush_keys)
+            self._writer = ProcessWriter(config, self._index, self.stats, self._notify)
+        elif not read_only:
+            self._writer = GroupWriter(
+                SegmentWriter(self._index, segment_max_records),
+                SqliteDedup(self.directory / "dedup.db", dedup_window_seconds, dedup_flush_keys),
+                partitions=partitions, clock=clock, stats=self.stats, notify=self._notify,
+            )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reads: ThreadPoolExecutor | None = None
         self._writable = False

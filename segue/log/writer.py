@@ -10,6 +10,7 @@ record: `recover` re-applies the keys of the records after dedup.db's `applied` 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import queue
 import threading
@@ -58,9 +59,11 @@ class GroupWriter:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._broken: BaseException | None = None  # set: recover before the next group
+        self._lock: BinaryIO | None = None
 
     def open(self) -> None:
-        """Open the files at start-up, recovering from a crash."""
+        """Take the writer lock, open the files and recover from a crash."""
+        self._lock = _take_writer_lock(self.segments.index.directory.parent / "writer.lock")
         self.dedup.open()
         self.recover()
 
@@ -92,6 +95,9 @@ class GroupWriter:
             self._thread.join()
         self.segments.close()
         self.dedup.close(self._clock())
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     def _catch_up(self, after: int) -> None:
         """Remember the keys of the records after `after`, a flush's worth at a time."""
@@ -200,3 +206,15 @@ class GroupWriter:
         self._stats.stored += stored
         self._stats.duplicates += sum(len(request.entries) for request in unit) - stored
 
+
+
+def _take_writer_lock(path: Path) -> BinaryIO:
+    """One writer per log directory, across processes: waits while another still holds it.
+
+    A writer whose owner was killed finishes its group and exits; the kernel then releases
+    its lock, so a restarted server never writes beside a leftover writer.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(path, "a+b")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock

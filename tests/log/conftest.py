@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from segue.log import MemoryLog, SqliteLog
@@ -10,12 +12,32 @@ from tests.log.log_helpers import Clock
 SQLITE_ONLY_OPTIONS = {"segment_max_records"}
 
 
+class RealTimeClock(Clock):
+    """For the writer-process backend, whose child keeps real time: moving it skips the test."""
+
+    def __init__(self) -> None:
+        pass
+
+    @property
+    def now(self) -> float:
+        return time.time()
+
+    @now.setter
+    def now(self, value: float) -> None:
+        pytest.skip("the writer process keeps real time; this rule is tested on the in-process backends")
+
+    def advance(self, seconds: float) -> None:
+        pytest.skip("the writer process keeps real time; this rule is tested on the in-process backends")
+
+
 @pytest.fixture
-def clock() -> Clock:
+def clock(request) -> Clock:
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "sqlite-process":
+        return RealTimeClock()
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-process"])
 def backend(request) -> str:
     return request.param
 
@@ -29,6 +51,10 @@ async def open_log(backend, tmp_path, clock):
         options.setdefault("clock", clock)
         if backend == "memory":
             log = MemoryLog(**{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
+        elif backend == "sqlite-process":
+            # The child process keeps real time: tests that move the clock skip this backend.
+            options.pop("clock")
+            log = SqliteLog(tmp_path / "log", writer_process=True, **options)
         else:
             log = SqliteLog(tmp_path / "log", **options)
         await log.start()

@@ -1,7 +1,7 @@
 """Appends to a SqliteLog in a loop and reports each returned offset on stdout.
 
 Run by test_log_crash.py, which kills it with SIGKILL at an arbitrary moment. Usage:
-python crash_writer.py <log directory> <run name>. Each output line is `<message id> <offset>`
+python crash_writer.py <log directory> <run name> [thread|process]. Each output line is `<message id> <offset>`
 (`None` for a duplicate); one os.write per append, so a line is never cut in half.
 """
 
@@ -31,11 +31,12 @@ async def worker(log: SqliteLog, run: str, number: int) -> None:
         previous = batch
 
 
-async def main(directory: Path, run: str) -> None:
-    log = SqliteLog(directory, segment_max_records=SEGMENT_MAX_RECORDS, dedup_flush_keys=DEDUP_FLUSH_KEYS)
+async def main(directory: Path, run: str, mode: str) -> None:
+    log = SqliteLog(directory, segment_max_records=SEGMENT_MAX_RECORDS, dedup_flush_keys=DEDUP_FLUSH_KEYS,
+                    writer_process=mode == "process")
     await log.start()
     await asyncio.gather(*(worker(log, run, number) for number in range(WORKERS)))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), sys.argv[2]))
+    asyncio.run(main(Path(sys.argv[1]), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "thread"))

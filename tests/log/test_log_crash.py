@@ -19,9 +19,10 @@ WRITER = Path(__file__).with_name("crash_writer.py")
 pytestmark = pytest.mark.slow
 
 
-def run_and_kill(directory: Path, run: str, min_lines: int = 3000, max_seconds: float = 5.0) -> dict[str, int | None]:
+def run_and_kill(directory: Path, run: str, mode: str = "thread", min_lines: int = 3000,
+                 max_seconds: float = 5.0) -> dict[str, int | None]:
     """Start the writer, SIGKILL it once it has reported enough appends; its reports."""
-    process = subprocess.Popen([sys.executable, str(WRITER), str(directory), run], stdout=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, str(WRITER), str(directory), run, mode], stdout=subprocess.PIPE)
     deadline = time.monotonic() + max_seconds
     lines = []
     while len(lines) < min_lines and time.monotonic() < deadline:
@@ -60,11 +61,12 @@ def assert_exactly_once(records: list[tuple[int, str]], reported: dict[str, int 
             assert where[message_id] == offset
 
 
-async def test_every_returned_append_survives_kill_9_exactly_once(tmp_path):
+@pytest.mark.parametrize("mode", ["thread", "process"])
+async def test_every_returned_append_survives_kill_9_exactly_once(tmp_path, mode):
     directory = tmp_path / "log"
     reported: dict[str, int | None] = {}
     for run in ("first", "second"):  # the second run starts from a crashed log
-        outcome = run_and_kill(directory, run)
+        outcome = run_and_kill(directory, run, mode)
         assert sum(offset is not None for offset in outcome.values()) > 100
         reported.update(outcome)
         log = SqliteLog(directory, segment_max_records=300)
