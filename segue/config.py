@@ -22,6 +22,9 @@ class Settings:
     database_url: str | None = None  # None: SQLite file config.db inside data_dir
     host: str = "127.0.0.1"
     port: int = 8088
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs, "*" for
+    # any); empty: none, the connection's address is the client's.
+    forwarded_allow_ips: str = ""
 
     # Tracking API limits (Segment's, spec section 1.10), measured on decompressed bytes.
     max_message_bytes: int = 32 * 1024

@@ -103,4 +103,6 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         access_log=False,
         log_level="info",
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )

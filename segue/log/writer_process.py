@@ -38,6 +38,7 @@ from typing import Any, Callable
 from segue.errors import StorageUnavailable
 from segue.log.consumers import LogStats
 from segue.log.dedup_store import SqliteDedup
+from segue.log.protocol import Entry
 from segue.log.segments import SegmentIndex, SegmentWriter
 from segue.log.writer import AppendRequest, GroupWriter, Notify
 
@@ -120,8 +121,8 @@ def _serve(sock: socket.socket, writer: GroupWriter) -> None:
     send_frame(sock, ("ready", writer.head, writer.segments.base))
     writer.start()
     while (frame := recv_frame(sock)) is not None and frame[0] == "append":
-        for request_id, entries in frame[1]:
-            writer.submit(AppendRequest(entries, request_id))
+        for request_id, rows in frame[1]:
+            writer.submit(AppendRequest(list(map(Entry._make, rows)), request_id))
     writer.stop()
     try:
         send_frame(sock, ("stopped",))
@@ -217,7 +218,7 @@ class ProcessWriter:
         for request in requests:
             self._next_id += 1
             self._pending[self._next_id] = request.future
-            frame.append((self._next_id, request.entries))
+            frame.append((self._next_id, [tuple(entry) for entry in request.entries]))  # 5x cheaper to pickle
         try:
             send_frame(self._sock, ("append", frame))
         except OSError as error:

@@ -160,9 +160,23 @@ def _write_key(payload: dict, authorization: str | None) -> str:
 
 
 def _basic_username(authorization: str) -> str | None:
+    """The username of a Basic Authorization header (cached: clients resend the same header)."""
+    username = _BASIC_USERNAMES.get(authorization)
+    if username is None:
+        username = _decode_basic(authorization)
+        if len(_BASIC_USERNAMES) >= 10_000:
+            _BASIC_USERNAMES.clear()
+        _BASIC_USERNAMES[authorization] = username
+    return username or None
+
+
+_BASIC_USERNAMES: dict[str, str] = {}
+
+
+def _decode_basic(authorization: str) -> str:
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "basic":
-        return None
+        return ""
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):

@@ -8,8 +8,7 @@ from the connection where asked for, and the client-only fields stripped.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from segue.errors import InvalidMessage
 from segue.spec.timestamps import format_ms, parse_ms
@@ -19,9 +18,8 @@ STRIPPED_FIELDS = ("writeKey", "_metadata")
 _MIN_MS, _MAX_MS = -62135596800000, 253402300799999
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """What a request adds to each of its messages."""
+class Envelope(NamedTuple):
+    """What a request adds to each of its messages (a NamedTuple: one is built per request)."""
 
     received_at_ms: int
     received_at: str
@@ -35,15 +33,10 @@ class Envelope:
 def make_envelope(body: dict, received_at_ms: int, client_ip: str | None, batch: bool) -> Envelope:
     """The envelope of a request body; single-message bodies contribute no context of their own."""
     sent_at = body.get("sentAt")
-    return Envelope(
-        received_at_ms=received_at_ms,
-        received_at=format_ms(received_at_ms),
-        sent_at=sent_at,
-        sent_at_ms=_try_parse(sent_at),
-        context=_dict_or_none(body.get("context")) if batch else None,
-        integrations=_dict_or_none(body.get("integrations")) if batch else None,
-        client_ip=client_ip,
-    )
+    context = _dict_or_none(body.get("context")) if batch else None
+    integrations = _dict_or_none(body.get("integrations")) if batch else None
+    sent_at_ms = None if sent_at is None else _try_parse(sent_at)
+    return Envelope(received_at_ms, format_ms(received_at_ms), sent_at, sent_at_ms, context, integrations, client_ip)
 
 
 def merge_envelope(message: dict, envelope: Envelope) -> None:
