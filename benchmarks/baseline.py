@@ -15,6 +15,8 @@ from typing import Callable
 import orjson
 import uvicorn
 
+from segue.server import UVICORN_OPTIONS
+
 SUCCESS = b'{"success":true}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(SUCCESS)).encode())]
 
@@ -48,11 +50,9 @@ def main() -> None:
         app,
         host=args.host,
         port=args.port,
-        loop="uvloop",
-        http="httptools",
         lifespan="off",
-        access_log=False,
         log_level="warning",
+        **UVICORN_OPTIONS,
     )
 
 

@@ -89,6 +89,10 @@ async def _lifespan(runtime: Runtime, receive: Callable, send: Callable) -> None
             return
 
 
+# How Segue (and the benchmark's no-op baseline, for a fair comparison) runs under uvicorn.
+UVICORN_OPTIONS = {"loop": "uvloop", "http": "httptools", "access_log": False}
+
+
 def serve(settings: Settings) -> None:
     """Run Segue in this process until interrupted."""
     settings.ensure_data_dir()
@@ -98,11 +102,9 @@ def serve(settings: Settings) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        loop="uvloop",
-        http="httptools",
         lifespan="on",
-        access_log=False,
         log_level="info",
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        **UVICORN_OPTIONS,
     )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pickle
 import queue
 import signal
@@ -33,19 +32,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from segue.errors import StorageUnavailable
 from segue.log.consumers import LogStats
 from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry
 from segue.log.segments import SegmentIndex, SegmentWriter
-from segue.log.writer import AppendRequest, GroupWriter, Notify
+from segue.log.writer import STOP, AppendRequest, GroupWriter, Notify, take_group
 
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
-_STOP = object()
 READY_TIMEOUT_SECONDS = 120.0  # recovery after a crash replays dedup keys; give it time
 
 
@@ -170,7 +168,7 @@ class ProcessWriter:
     def stop(self) -> None:
         """Let the child write what is queued, then end it (blocking)."""
         self._stopping = True
-        self._outbox.put(_STOP)
+        self._outbox.put(STOP)
         for thread in self._threads:
             thread.join()
         if self._child is not None:
@@ -194,24 +192,12 @@ class ProcessWriter:
 
     def _send_loop(self) -> None:
         while True:
-            requests, stopping = self._next_group()
+            requests, stopping = take_group(self._outbox)  # one frame for all that is queued
             if requests:
                 self._send(requests)
             if stopping:
                 self._send_quietly(("stop",))
                 return
-
-    def _next_group(self) -> tuple[list[AppendRequest], bool]:
-        """Block for one request, then take whatever else is queued: one frame for all of them."""
-        item = self._outbox.get()
-        requests: list[AppendRequest] = []
-        while item is not _STOP:
-            requests.append(item)
-            try:
-                item = self._outbox.get_nowait()
-            except queue.Empty:
-                return requests, False
-        return requests, True
 
     def _send(self, requests: list[AppendRequest]) -> None:
         frame = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -45,39 +46,39 @@ def backend(request) -> str:
 @pytest.fixture
 async def open_log(backend, tmp_path, clock):
     """Factory: a started log of the parametrised backend, closed after the test."""
-    logs = []
-
-    async def make(**options):
-        options.setdefault("clock", clock)
+    def build(**options):
         if backend == "memory":
-            log = MemoryLog(**{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
-        elif backend == "sqlite-process":
-            # The child process keeps real time: tests that move the clock skip this backend.
-            options.pop("clock")
-            log = SqliteLog(tmp_path / "log", writer_process=True, **options)
-        else:
-            log = SqliteLog(tmp_path / "log", **options)
-        await log.start()
-        logs.append(log)
-        return log
+            return MemoryLog(**{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
+        if backend == "sqlite-process":
+            options.pop("clock")  # the child keeps real time: tests that move the clock skip
+            return SqliteLog(tmp_path / "log", writer_process=True, **options)
+        return SqliteLog(tmp_path / "log", **options)
 
-    yield make
-    for log in logs:
-        await log.close()
+    async with started_logs(build, clock) as make:
+        yield make
 
 
 @pytest.fixture
 async def sqlite_log(tmp_path, clock):
     """Factory: a started SqliteLog in tmp_path/log (reopenable), closed after the test."""
+    async with started_logs(lambda **options: SqliteLog(tmp_path / "log", **options), clock) as make:
+        yield make
+
+
+@contextlib.asynccontextmanager
+async def started_logs(build, clock):
+    """A factory of started logs (built by `build(**options)`), all closed on exit."""
     logs = []
 
     async def make(**options):
         options.setdefault("clock", clock)
-        log = SqliteLog(tmp_path / "log", **options)
+        log = build(**options)
         await log.start()
         logs.append(log)
         return log
 
-    yield make
-    for log in logs:
-        await log.close()
+    try:
+        yield make
+    finally:
+        for log in logs:
+            await log.close()
