@@ -43,6 +43,19 @@ class Runtime:
         await self.log.start()
         self.sources.refresh_now()
         self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
+        self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune-log"))
+
+    async def _prune_periodically(self) -> None:
+        """Retention: drop log segments every consumer has passed and that are old enough."""
+        while True:
+            await asyncio.sleep(self.settings.prune_interval_seconds)
+            try:
+                dropped = await self.log.prune()
+            except Exception:  # retention must never stop the server; the next round retries
+                log.exception("pruning the event log failed")
+            else:
+                if dropped:
+                    log.info("event log retention dropped %d records", dropped)
 
     async def stop(self) -> None:
         for task in self._tasks:
