@@ -38,6 +38,7 @@ class Settings:
     segment_max_records: int = 1_000_000
     retention_min_seconds: int = 24 * 3600
     prune_interval_seconds: float = 600.0
+    dedup_flush_keys: int = 100_000  # dedup keys kept in memory before one bulk write to dedup.db
     log_writer_process: bool = True  # group commit in a child process, beside ingest (see log/writer_process.py)
 
     # How often running processes look for config changes made elsewhere (CLI, app, API).

@@ -24,4 +24,5 @@ def open_log(settings: Settings, read_only: bool = False) -> SqliteLog:
         retention_min_seconds=settings.retention_min_seconds,
         read_only=read_only,
         writer_process=settings.log_writer_process,
+        dedup_flush_keys=settings.dedup_flush_keys,
     )
