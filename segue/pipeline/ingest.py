@@ -81,8 +81,8 @@ class Ingestor:
             return IngestResult()
         items = self._messages(kind, payload)
         now_ms = int(self._clock() * 1000)
-        ip = client_ip if source.type in CLIENT_SIDE_TYPES else None
-        envelope = make_envelope(payload, now_ms, ip, batch=kind == BATCH)
+        fill_ip = source.type in CLIENT_SIDE_TYPES
+        envelope = make_envelope(payload, now_ms, client_ip, batch=kind == BATCH, fill_ip=fill_ip)
         entries, result = self._prepare(items, envelope, source.id)
         _raise_if_nothing_valid(kind, items, result)
         offsets = await self._log.append(entries) if entries else []

@@ -27,16 +27,19 @@ class Envelope(NamedTuple):
     sent_at_ms: int | None = None  # the envelope's sentAt, parsed once for all its messages
     context: dict | None = None
     integrations: dict | None = None
-    client_ip: str | None = None  # set only when the source's events should get context.ip
+    client_ip: str | None = None  # the connection's address
+    fill_ip: bool = False  # every message gets it (client-side sources); others opt in with context.direct
 
 
-def make_envelope(body: dict, received_at_ms: int, client_ip: str | None, batch: bool) -> Envelope:
+def make_envelope(body: dict, received_at_ms: int, client_ip: str | None, batch: bool, fill_ip: bool = False) -> Envelope:
     """The envelope of a request body; single-message bodies contribute no context of their own."""
     sent_at = body.get("sentAt")
     context = _dict_or_none(body.get("context")) if batch else None
     integrations = _dict_or_none(body.get("integrations")) if batch else None
     sent_at_ms = None if sent_at is None else _try_parse(sent_at)
-    return Envelope(received_at_ms, format_ms(received_at_ms), sent_at, sent_at_ms, context, integrations, client_ip)
+    return Envelope(
+        received_at_ms, format_ms(received_at_ms), sent_at, sent_at_ms, context, integrations, client_ip, fill_ip
+    )
 
 
 def merge_envelope(message: dict, envelope: Envelope) -> None:
@@ -59,7 +62,7 @@ def enrich(message: dict, envelope: Envelope, new_id: Callable[[], str] = lambda
     _normalise_ids(message)
     _set_timestamps(message, envelope)
     if envelope.client_ip is not None:
-        _fill_ip(message, envelope.client_ip)
+        _fill_ip(message, envelope)
     return message
 
 
@@ -112,12 +115,14 @@ def _normalise_ids(message: dict) -> None:
 _ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId")
 
 
-def _fill_ip(message: dict, client_ip: str) -> None:
+def _fill_ip(message: dict, envelope: Envelope) -> None:
+    """context.ip from the connection, for client-side sources and callers sending context.direct."""
     context = message.get("context")
     if context is None:
-        message["context"] = {"ip": client_ip}
-    elif "ip" not in context:
-        context["ip"] = client_ip
+        if envelope.fill_ip:
+            message["context"] = {"ip": envelope.client_ip}
+    elif "ip" not in context and (envelope.fill_ip or context.get("direct") is True):
+        context["ip"] = envelope.client_ip
 
 
 def _dict_or_none(value: Any) -> dict | None:

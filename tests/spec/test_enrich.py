@@ -9,8 +9,8 @@ from segue.spec.timestamps import format_ms, parse_ms
 RECEIVED = "2015-12-10T04:08:31.909Z"
 
 
-def envelope(body=None, batch=False, ip=None):
-    return make_envelope(body or {}, parse_ms(RECEIVED, "receivedAt"), ip, batch=batch)
+def envelope(body=None, batch=False, ip=None, fill_ip=True):
+    return make_envelope(body or {}, parse_ms(RECEIVED, "receivedAt"), ip, batch=batch, fill_ip=fill_ip)
 
 
 def test_vector_1_timestamp_without_sent_at_is_kept_as_original():
@@ -74,6 +74,13 @@ def test_client_ip_is_filled_only_when_absent():
     assert enrich({"type": "identify", "userId": "u"}, envelope(ip="10.0.0.1"))["context"] == {"ip": "10.0.0.1"}
     kept = enrich({"type": "identify", "userId": "u", "context": {"ip": "24.5.68.47"}}, envelope(ip="10.0.0.1"))
     assert kept["context"]["ip"] == "24.5.68.47"
+
+
+def test_server_side_callers_opt_in_to_the_connection_ip_with_context_direct():
+    plain = enrich({"type": "identify", "userId": "u"}, envelope(ip="10.0.0.1", fill_ip=False))
+    assert "context" not in plain
+    direct = enrich({"type": "identify", "userId": "u", "context": {"direct": True}}, envelope(ip="10.0.0.1", fill_ip=False))
+    assert direct["context"]["ip"] == "10.0.0.1"
 
 
 def test_bad_timestamp_is_a_validation_error():
