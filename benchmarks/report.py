@@ -9,7 +9,13 @@ from typing import Callable
 from rich.table import Table
 
 from benchmarks.loadgen import LoadResult
-from benchmarks.workloads import FLOOR_BATCH_EVENTS, FLOOR_P99_SECONDS, FLOOR_TRACK_RPS, WORKLOADS, Workload
+from benchmarks.workloads import (
+    FLOOR_BATCH_EVENTS,
+    FLOOR_P99_SECONDS,
+    FLOOR_TRACK_RPS,
+    WORKLOADS,
+    Workload,
+)
 
 Results = dict[str, dict[str, LoadResult]]  # target name -> workload key -> result
 

@@ -19,6 +19,7 @@ writer waits for its lock).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import pickle
@@ -116,6 +117,7 @@ def _group_writer(config: WriterConfig, sock: socket.socket) -> GroupWriter:
 
 def _serve(sock: socket.socket, writer: GroupWriter) -> None:
     writer.open()
+    gc.freeze()  # start-up objects live as long as the process: spare them the collector's full passes
     send_frame(sock, ("ready", writer.head, writer.segments.base))
     writer.start()
     while (frame := recv_frame(sock)) is not None and frame[0] == "append":

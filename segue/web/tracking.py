@@ -16,7 +16,7 @@ import orjson
 
 from segue.config import Settings
 from segue.errors import InvalidMessage, SegueError, StorageUnavailable
-from segue.pipeline.ingest import IngestResult, Ingestor
+from segue.pipeline.ingest import Ingestor, IngestResult
 from segue.spec.messages import BATCH, ROUTE_TYPES
 
 log = logging.getLogger(__name__)

@@ -3,14 +3,14 @@
 import asyncio
 
 import orjson
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from segue.config import Settings
 from segue.errors import InvalidMessage, Unauthorized
 from segue.log.memory import MemoryLog
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.sources import SourceDirectory
-
 from tests.web.conftest import SOURCES, MemorySources
 
 FIELDS = [
