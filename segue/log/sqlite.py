@@ -57,7 +57,7 @@ class SqliteLog:
         if writer_process and not read_only:
             config = WriterConfig(str(self.directory), partitions, dedup_window_seconds, segment_max_records,
                                   dedup_flush_keys)
-            self._writer = ProcessWriter(config, self._index, self.stats, self._notify)
+            self._writer = ProcessWriter(config, self._index, self.stats, self._settle)
         elif not read_only:
             self._writer = GroupWriter(
                 SegmentWriter(self._index, segment_max_records),
@@ -80,7 +80,10 @@ class SqliteLog:
             return
         await self._in_reader(self._open_files)
         self.head.advance(self._writer.head)
-        self._writer.start()
+        if isinstance(self._writer, ProcessWriter):
+            await self._writer.connect()
+        else:
+            self._writer.start()
         self._writable = True
 
     async def close(self) -> None:
@@ -88,7 +91,10 @@ class SqliteLog:
             return
         if self._writable:
             self._writable = False  # appends from now on fail; those queued are written first
-            await asyncio.to_thread(self._writer.stop)
+            if isinstance(self._writer, ProcessWriter):
+                await self._writer.close()
+            else:
+                await asyncio.to_thread(self._writer.stop)
         await self._in_reader(self._close_files)
         self._reads.shutdown(wait=True)
         self._reads = None

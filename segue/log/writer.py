@@ -213,7 +213,7 @@ def take_group(requests: queue.SimpleQueue, max_entries: int = 1 << 62) -> tuple
     """Block for one request, then take whatever else is queued (up to `max_entries` entries).
 
     Returns the group and whether STOP was taken: that is how appends that arrive together
-    come to share one commit (or one frame to the writer process).
+    come to share one commit.
     """
     item = requests.get()
     group: list[AppendRequest] = []

@@ -1,7 +1,7 @@
 """The log writer in a process of its own, so group commit runs beside ingest, not under its GIL.
 
 The same GroupWriter (writer.py) does the work in the child; only the transport differs. The
-parent (the server) and the child talk over a Unix socket pair in length-prefixed pickle
+parent (the server's event loop) and the child talk over a Unix socket pair in length-prefixed pickle
 frames (both ends are this code, so pickle is safe and the cheapest encoding):
 
     parent -> child   ("append", [(request id, entries), ...])   ("stop",)
@@ -19,17 +19,16 @@ writer waits for its lock).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import pickle
-import queue
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from segue.log.consumers import LogStats
 from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry
 from segue.log.segments import SegmentIndex, SegmentWriter
-from segue.log.writer import STOP, AppendRequest, GroupWriter, Notify, take_group
+from segue.log.writer import AppendRequest, GroupWriter, Notify
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +58,13 @@ class WriterConfig:
     dedup_flush_keys: int
 
 
-def send_frame(sock: socket.socket, message: Any) -> None:
+def encode_frame(message: Any) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_LENGTH.pack(len(data)) + data)
+    return _LENGTH.pack(len(data)) + data
+
+
+def send_frame(sock: socket.socket, message: Any) -> None:
+    sock.sendall(encode_frame(message))
 
 
 def recv_frame(sock: socket.socket) -> Any | None:
@@ -137,96 +140,101 @@ def _to_wire(outcome: Any) -> Any:
 # ---------------------------------------------------------------- parent side
 
 
-class ProcessWriter:
-    """The parent's handle on the child: GroupWriter's interface (open, start, submit, stop, head)."""
+class ProcessWriter(asyncio.Protocol):
+    """The server's handle on the child, driven by the event loop (no threads, no GIL handoffs).
 
-    def __init__(self, config: WriterConfig, index: SegmentIndex, stats: LogStats, notify: Notify) -> None:
+    `open()` starts the child (blocking: run it off the loop), `connect()` attaches its socket
+    to the loop, `submit()` queues an append (all appends of one loop iteration share a frame),
+    and replies settle their futures directly on the loop through `settle`.
+    """
+
+    def __init__(self, config: WriterConfig, index: SegmentIndex, stats: LogStats, settle: Notify) -> None:
         self.head = 0
         self._config = config
         self._index = index
         self._stats = stats
-        self._notify = notify
-        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._pending: dict[int, Any] = {}  # request id -> future
+        self._settle_outcomes = settle
+        self._pending: dict[int, asyncio.Future] = {}
+        self._outgoing: list[tuple[int, list[tuple]]] = []
         self._next_id = 0
+        self._buffer = bytearray()
         self._stopping = False
         self._child: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
+        self._transport: asyncio.Transport | None = None
+        self._disconnected: asyncio.Future | None = None
 
     def open(self) -> None:
         """Start the child and wait until it has recovered the files (blocking)."""
-        self._spawn()
-
-    def start(self) -> None:
-        for target, name in ((self._send_loop, "segue-log-send"), (self._receive_loop, "segue-log-receive")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def submit(self, request: AppendRequest) -> None:
-        self._outbox.put(request)
-
-    def stop(self) -> None:
-        """Let the child write what is queued, then end it (blocking)."""
-        self._stopping = True
-        self._outbox.put(STOP)
-        for thread in self._threads:
-            thread.join()
-        if self._child is not None:
-            self._child.wait(timeout=60)
-        if self._sock is not None:
-            self._sock.close()
-
-    def _spawn(self) -> None:
         parent, child = socket.socketpair()
         command = [sys.executable, "-c", _CHILD_COMMAND, json.dumps(asdict(self._config)), str(child.fileno())]
         self._child = subprocess.Popen(command, pass_fds=(child.fileno(),))
         child.close()
         parent.settimeout(READY_TIMEOUT_SECONDS)
         ready = recv_frame(parent)
-        parent.settimeout(None)
         if ready is None or ready[0] != "ready":
+            parent.close()
             raise StorageUnavailable("the event-log writer process did not start; see its output")
-        self.head = ready[1]
-        self._sock = parent
+        parent.setblocking(False)
+        self.head, self._sock = ready[1], parent
         self._index.refresh()
 
-    def _send_loop(self) -> None:
-        while True:
-            requests, stopping = take_group(self._outbox)  # one frame for all that is queued
-            if requests:
-                self._send(requests)
-            if stopping:
-                self._send_quietly(("stop",))
+    async def connect(self) -> None:
+        """Attach the child's socket to the running loop."""
+        loop = asyncio.get_running_loop()
+        self._disconnected = loop.create_future()
+        await loop.connect_accepted_socket(lambda: self, sock=self._sock)
+
+    def submit(self, request: AppendRequest) -> None:
+        if self._transport is None or self._transport.is_closing():
+            request.future.set_exception(StorageUnavailable("the event-log writer is restarting"))
+            return
+        self._next_id += 1
+        self._pending[self._next_id] = request.future
+        self._outgoing.append((self._next_id, [tuple(entry) for entry in request.entries]))  # 5x cheaper to pickle
+        if len(self._outgoing) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    async def close(self) -> None:
+        """Let the child write what it has, then end it."""
+        self._stopping = True
+        if self._transport is not None and not self._transport.is_closing():
+            self._flush()
+            self._transport.write(encode_frame(("stop",)))
+            await self._disconnected
+        if self._child is not None:
+            await asyncio.to_thread(self._child.wait, 60)
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= _LENGTH.size:
+            size = _LENGTH.unpack_from(self._buffer)[0]
+            if len(self._buffer) < _LENGTH.size + size:
                 return
-
-    def _send(self, requests: list[AppendRequest]) -> None:
-        frame = []
-        for request in requests:
-            self._next_id += 1
-            self._pending[self._next_id] = request.future
-            frame.append((self._next_id, [tuple(entry) for entry in request.entries]))  # 5x cheaper to pickle
-        try:
-            send_frame(self._sock, ("append", frame))
-        except OSError as error:
-            self._fail([request_id for request_id, _ in frame], f"the event-log writer is unreachable: {error}")
-
-    def _send_quietly(self, message: Any) -> None:
-        try:
-            send_frame(self._sock, message)
-        except OSError:
-            pass
-
-    def _receive_loop(self) -> None:
-        while True:
-            frame = recv_frame(self._sock)
-            if frame is not None and frame[0] == "done":
+            frame = pickle.loads(self._buffer[_LENGTH.size : _LENGTH.size + size])
+            del self._buffer[: _LENGTH.size + size]
+            if frame[0] == "done":
                 self._settle(*frame[1:])
-                continue
-            self._fail(list(self._pending), "the event-log writer process stopped")
-            if self._stopping or not self._restart():
-                return
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._buffer.clear()
+        self._fail_pending("the event-log writer process stopped")
+        self._disconnected.set_result(None)
+        if not self._stopping:
+            asyncio.get_running_loop().create_task(self._restart(), name="segue-log-writer-restart")
+
+    def _flush(self) -> None:
+        frame, self._outgoing = self._outgoing, []
+        if frame and self._transport is not None:
+            self._transport.write(encode_frame(("append", frame)))
+        elif frame:
+            self._fail_pending("the event-log writer is restarting")
 
     def _settle(self, replies: list, head: int, segment_base: int, stats: dict) -> None:
         if segment_base not in self._index.bases:
@@ -234,26 +242,25 @@ class ProcessWriter:
         for name, value in stats.items():
             setattr(self._stats, name, value)
         outcomes = [(self._pending.pop(request_id, None), _from_wire(outcome)) for request_id, outcome in replies]
-        outcomes = [(future, outcome) for future, outcome in outcomes if future is not None]  # failed meanwhile
         self.head = head
-        self._notify(outcomes, head)
+        self._settle_outcomes([(future, outcome) for future, outcome in outcomes if future is not None], head)
 
-    def _fail(self, request_ids: list[int], reason: str) -> None:
-        futures = [self._pending.pop(request_id) for request_id in request_ids if request_id in self._pending]
-        if futures:
-            self._notify([(future, StorageUnavailable(reason)) for future in futures], self.head)
+    def _fail_pending(self, reason: str) -> None:
+        futures, self._pending = list(self._pending.values()), {}
+        self._outgoing = []
+        self._settle_outcomes([(future, StorageUnavailable(reason)) for future in futures], self.head)
 
-    def _restart(self) -> bool:
+    async def _restart(self) -> None:
         """The child died: start another (appends meanwhile fail with StorageUnavailable)."""
         log.error("the event-log writer process exited (code %s); restarting it", self._child.poll())
         while not self._stopping:
             try:
-                self._spawn()
-                return True
+                await asyncio.to_thread(self.open)
+                await self.connect()
+                return
             except (OSError, StorageUnavailable):
                 log.exception("could not restart the event-log writer; retrying in 1 s")
-                time.sleep(1)
-        return False
+                await asyncio.sleep(1)
 
 
 def _from_wire(outcome: Any) -> Any:
