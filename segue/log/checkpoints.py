@@ -15,7 +15,7 @@ import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from segue.log.sqlbatch import close_quietly, connect
+from segue.log.sqlbatch import background_priority, close_quietly, connect
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Checkpointer:
     """Checkpoints the current segment on request and seals rolled-over ones."""
 
     def __init__(self) -> None:
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-log-checkpoint")
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-log-checkpoint", initializer=background_priority)
         self._connections: dict[Path, sqlite3.Connection] = {}
         self._job: Future | None = None
 

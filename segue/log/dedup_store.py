@@ -23,6 +23,7 @@ from pathlib import Path
 from segue.log.dedup import generation, is_fresh
 from segue.log.sqlbatch import (
     LOOKUP_CHUNK,
+    background_priority,
     close_quietly,
     connect,
     flatten,
@@ -64,7 +65,7 @@ class SqliteDedup:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._open_tables()
         self._reads = connect(self.path, "NORMAL", CACHE_KIB)
-        self._flusher = ThreadPoolExecutor(1, thread_name_prefix="segue-log-dedup")
+        self._flusher = ThreadPoolExecutor(1, thread_name_prefix="segue-log-dedup", initializer=background_priority)
         self.covered_offset = self.applied_offset
 
     def _open_tables(self) -> None:

@@ -87,3 +87,15 @@ def close_quietly(connection: sqlite3.Connection | None) -> None:
             connection.close()
         except sqlite3.Error:
             pass
+
+
+def background_priority() -> None:
+    """Thread initializer: run this thread's housekeeping (dedup flushes, checkpoints) after
+    the threads and processes that answer requests (Linux niceness is per thread)."""
+    import os
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not Linux, or not permitted: keep the default priority
+        pass
