@@ -24,7 +24,6 @@ ROUTE_TYPES: dict[str, str] = {
 }
 
 MAX_MESSAGE_ID_LENGTH = 100
-MAX_PROPERTIES = 10_000
 _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 _ID_TYPES = (str, int)
 
