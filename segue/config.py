@@ -7,7 +7,7 @@ then passed down. No other module reads the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -44,8 +44,6 @@ class Settings:
     # How often running processes look for config changes made elsewhere (CLI, app, API).
     config_poll_seconds: float = 0.5
 
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults, then `SEGUE_*` variables, then non-None keyword overrides."""
@@ -53,7 +51,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and f.name != "extra":
+            if raw is not None:
                 values[f.name] = _coerce(cls.__dataclass_fields__[f.name].default, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)

@@ -9,7 +9,9 @@ so that only a handful of distinct statements exist and the statement cache keep
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -92,9 +94,6 @@ def close_quietly(connection: sqlite3.Connection | None) -> None:
 def background_priority() -> None:
     """Thread initializer: run this thread's housekeeping (dedup flushes, checkpoints) after
     the threads and processes that answer requests (Linux niceness is per thread)."""
-    import os
-    import threading
-
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     except (AttributeError, OSError):  # not Linux, or not permitted: keep the default priority

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 Outcome = list[int | None] | BaseException
 Notify = Callable[[list[tuple[asyncio.Future, Outcome]], int], None]
-STOP = object()  # put on a request queue: finish what is queued, then stop
+_STOP = object()
 
 
 @dataclass(slots=True)
@@ -92,7 +92,7 @@ class GroupWriter:
 
     def stop(self) -> None:
         """Write what is queued, then end the thread and close the files (blocking)."""
-        self._queue.put(STOP)
+        self._queue.put(_STOP)
         if self._thread is not None:
             self._thread.join()
         self.segments.close()
@@ -120,7 +120,20 @@ class GroupWriter:
                 self._write(group)
 
     def _next_group(self) -> tuple[list[AppendRequest], bool]:
-        return take_group(self._queue, self._max_group)
+        """Block for one request, then take whatever else is queued, up to max_group entries."""
+        item = self._queue.get()
+        group: list[AppendRequest] = []
+        size = 0
+        while item is not _STOP:
+            group.append(item)
+            size += len(item.entries)
+            if size >= self._max_group:
+                return group, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return group, False
+        return group, True
 
     def _write(self, group: list[AppendRequest]) -> None:
         try:
@@ -208,23 +221,3 @@ def _take_writer_lock(path: Path) -> BinaryIO:
     fcntl.flock(lock, fcntl.LOCK_EX)
     return lock
 
-
-def take_group(requests: queue.SimpleQueue, max_entries: int = 1 << 62) -> tuple[list[AppendRequest], bool]:
-    """Block for one request, then take whatever else is queued (up to `max_entries` entries).
-
-    Returns the group and whether STOP was taken: that is how appends that arrive together
-    come to share one commit.
-    """
-    item = requests.get()
-    group: list[AppendRequest] = []
-    size = 0
-    while item is not STOP:
-        group.append(item)
-        size += len(item.entries)
-        if size >= max_entries:
-            return group, False
-        try:
-            item = requests.get_nowait()
-        except queue.Empty:
-            return group, False
-    return group, True

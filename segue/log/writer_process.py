@@ -163,6 +163,7 @@ class ProcessWriter(asyncio.Protocol):
         self._sock: socket.socket | None = None
         self._transport: asyncio.Transport | None = None
         self._disconnected: asyncio.Future | None = None
+        self._restarting: asyncio.Task | None = None
 
     def open(self) -> None:
         """Start the child and wait until it has recovered the files (blocking)."""
@@ -198,6 +199,8 @@ class ProcessWriter(asyncio.Protocol):
     async def close(self) -> None:
         """Let the child write what it has, then end it."""
         self._stopping = True
+        if self._restarting is not None:
+            await self._restarting  # a child being started now must be stopped like the others
         if self._transport is not None and not self._transport.is_closing():
             self._flush()
             self._transport.write(encode_frame(("stop",)))
@@ -227,7 +230,7 @@ class ProcessWriter(asyncio.Protocol):
         self._fail_pending("the event-log writer process stopped")
         self._disconnected.set_result(None)
         if not self._stopping:
-            asyncio.get_running_loop().create_task(self._restart(), name="segue-log-writer-restart")
+            self._restarting = asyncio.get_running_loop().create_task(self._restart(), name="segue-log-writer-restart")
 
     def _flush(self) -> None:
         frame, self._outgoing = self._outgoing, []
@@ -253,14 +256,17 @@ class ProcessWriter(asyncio.Protocol):
     async def _restart(self) -> None:
         """The child died: start another (appends meanwhile fail with StorageUnavailable)."""
         log.error("the event-log writer process exited (code %s); restarting it", self._child.poll())
-        while not self._stopping:
-            try:
-                await asyncio.to_thread(self.open)
-                await self.connect()
-                return
-            except (OSError, StorageUnavailable):
-                log.exception("could not restart the event-log writer; retrying in 1 s")
-                await asyncio.sleep(1)
+        try:
+            while not self._stopping:
+                try:
+                    await asyncio.to_thread(self.open)
+                    await self.connect()
+                    return
+                except (OSError, StorageUnavailable):
+                    log.exception("could not restart the event-log writer; retrying in 1 s")
+                    await asyncio.sleep(1)
+        finally:
+            self._restarting = None
 
 
 def _from_wire(outcome: Any) -> Any:

@@ -54,3 +54,15 @@ async def test_a_second_writer_waits_for_the_first(tmp_path):
     await asyncio.wait_for(opening, 30)
     assert await second.append([entry("m1"), entry("m2")]) == [None, 2]
     await second.close()
+
+
+async def test_closing_while_the_writer_restarts_leaves_no_child_behind(tmp_path):
+    log = SqliteLog(tmp_path / "log", writer_process=True)
+    await log.start()
+    os.kill(log._writer._child.pid, signal.SIGKILL)
+    with pytest.raises(StorageUnavailable):
+        await log.append([entry("lost")])  # fails cleanly: the writer is gone
+    await asyncio.sleep(0)  # the restart has begun
+    await log.close()
+    child = log._writer._child
+    assert child.poll() is not None, "a writer started during shutdown is still running"
