@@ -7,7 +7,7 @@ then passed down. No other module reads the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -43,6 +43,13 @@ class Settings:
 
     # How often running processes look for config changes made elsewhere (CLI, app, API).
     config_poll_seconds: float = 0.5
+
+    # Secrets at rest: a Fernet key (URL-safe base64 of 32 bytes); empty: <data_dir>/secret.key,
+    # created on first use. Every process sharing a PostgreSQL config store needs the same key.
+    secret_key: str = field(default="", repr=False)
+    # The first owner, created when the workspace has no user yet (empty password: generated).
+    admin_user: str = "admin"
+    admin_password: str = field(default="", repr=False)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -4,7 +4,9 @@
     ├── InvalidMessage        a Tracking API message or request broke a rule (permanent)
     ├── Unauthorized          missing, unknown or disabled write key (permanent)
     ├── NotFound              a named object does not exist (permanent)
+    ├── Forbidden             authenticated, but the role may not do this (permanent)
     ├── ConfigError           settings or configuration that cannot work (permanent)
+    │   └── PlanLimit         the workspace's plan does not allow it (permanent)
     └── StorageUnavailable    the event log cannot take writes right now (retryable)
 
 Two markers say what a caller may do next: `Retryable` (try again later, with backoff) and
@@ -56,9 +58,19 @@ class NotFound(SegueError, Permanent):
     status = 404
 
 
+class Forbidden(SegueError, Permanent):
+    code = "forbidden"
+    status = 403
+
+
 class ConfigError(SegueError, Permanent):
     code = "invalid_config"
     status = 400
+
+
+class PlanLimit(ConfigError):
+    code = "plan_limit"
+    status = 403
 
 
 class StorageUnavailable(SegueError, Retryable):

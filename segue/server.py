@@ -16,14 +16,16 @@ from typing import Callable
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from segue.config import Settings
+from segue.control import ControlPlane
 from segue.log import open_log
 from segue.log.protocol import EventLog
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.sources import SourceDirectory
 from segue.store.db import Store
+from segue.web.api import build_api
 from segue.web.tracking import TrackingAPI
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,11 @@ class Runtime:
         self.log = event_log or open_log(settings)
         self.sources = SourceDirectory(self.store, settings.config_poll_seconds)
         self.ingestor = Ingestor(settings, self.log, self.sources)
+        self.plane = ControlPlane(self.store)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        ensure_owner_account(self.store, self.settings)
         await self.log.start()
         self.sources.refresh_now()
         self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
@@ -72,9 +76,21 @@ class Runtime:
         self.store.close()
 
 
+def ensure_owner_account(store: Store, settings: Settings) -> None:
+    """On first start, the owner account; a generated password is shown this once, in the log."""
+    username = settings.admin_user
+    password = store.ensure_owner(username, settings.admin_password or None)
+    if password is not None:
+        log.warning(
+            "created the owner account %r with the one-time password: %s  (change it with "
+            "`segue users set-password %s`)", username, password, username,
+        )
+
+
 def build_app(runtime: Runtime) -> Callable:
     """The ASGI app: Tracking API routes first, everything else to the Starlette app."""
-    fallback = Starlette(routes=[Route("/healthz", _healthz)])
+    routes = [Route("/healthz", _healthz), Mount("/api", app=build_api(runtime.plane))]
+    fallback = Starlette(routes=routes)
     tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
 
     async def app(scope: dict, receive: Callable, send: Callable) -> None:

@@ -3,13 +3,18 @@
 A store works on one workspace, the default one (slug `default`), which `Store.open` creates.
 Every write goes through `_writing()`, which first bumps that workspace's `config_version` in
 the same transaction: running servers poll `config_version()` (one primary-key read) and
-reload what they cache when it moves.
+reload what they cache when it moves. That first UPDATE also queues the workspace's writers
+one after the other (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: the workspace row's lock), so
+checks made inside a write transaction (duplicate names, plan limits, the last owner) hold.
+
+The commands live in mixins, one module per kind of object; each change also writes its audit
+event in the same transaction. Secret settings pass through the store's `SecretBox`.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import make_url
@@ -18,27 +23,44 @@ from sqlalchemy.orm import Session
 
 from segue.config import Settings
 from segue.errors import ConfigError
+from segue.store.audit import AuditCommands
+from segue.store.common import UNSET, apply_changes
+from segue.store.destinations import DestinationCommands
 from segue.store.engine import BEGIN_MODE, downgrade, make_engine, upgrade
+from segue.store.filters import FilterCommands
 from segue.store.models import Workspace, utcnow
+from segue.store.secrets import SecretBox, load_secret_key
 from segue.store.sources import SourceCommands
+from segue.store.users import UserCommands
+from segue.store.warehouses import WarehouseCommands
+from segue.store.workspace import WorkspaceCommands
 
 DEFAULT_WORKSPACE = "default"
 _VERSION_QUERY = select(Workspace.config_version).where(Workspace.id == bindparam("workspace_id"))
 
 
-class Store(SourceCommands):
+class Store(
+    WorkspaceCommands,
+    SourceCommands,
+    DestinationCommands,
+    FilterCommands,
+    WarehouseCommands,
+    UserCommands,
+    AuditCommands,
+):
     """Reads and changes Segue's configuration in SQLite or PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, secret_box: SecretBox | None = None) -> None:
         self.url = url
         self.engine = _engine_or_config_error(url)
+        self.secret_box = secret_box
         self._workspace_id: str | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> "Store":
-        """A ready store: data dir made, schema migrated to head, default workspace present."""
+        """A ready store: data dir made, secret key loaded, schema migrated, default workspace present."""
         settings.ensure_data_dir()
-        store = cls(settings.config_database_url)
+        store = cls(settings.config_database_url, SecretBox(load_secret_key(settings)))
         try:
             store.migrate()
             store.ensure_default_workspace()
@@ -123,6 +145,31 @@ class Store(SourceCommands):
             connection.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
             with Session(connection, expire_on_commit=False) as session, session.begin():
                 yield session
+
+    def _update(self, row: Any, values: dict[str, Any], secrets: Any = UNSET) -> list[str]:
+        """Apply `values` (and `secrets`, unless UNSET) to `row`; returns the changed names."""
+        changed = apply_changes(row, values)
+        if secrets is not UNSET and secrets != self._unseal(row.secret_settings):
+            row.secret_settings = self._seal(secrets)
+            row.updated_at = utcnow()
+            changed.append("secrets")
+        return changed
+
+    def _seal(self, values: dict) -> str | None:
+        """The ciphertext of secret `values` (None when there are none)."""
+        return self._box().encrypt(values) if values else None
+
+    def _unseal(self, ciphertext: str | None) -> dict:
+        """The secret values sealed in `ciphertext` ({} for None)."""
+        return {} if ciphertext is None else self._box().decrypt(ciphertext)
+
+    def _box(self) -> SecretBox:
+        if self.secret_box is None:
+            raise ConfigError(
+                "this store was opened without a secret key, so it cannot save or read secrets; "
+                "open it with Store.open(settings) or pass Store(url, secret_box=SecretBox(key))"
+            )
+        return self.secret_box
 
 
 def _bump_config_version(session: Session, workspace_id: str) -> None:

@@ -1,6 +1,8 @@
 """The config store's tables, as SQLAlchemy 2 typed ORM models, and how their keys are made.
 
-Every table hangs off a workspace. The workspace row carries `config_version`, the counter
+Every table hangs off a workspace (destination filters through their destination); deleting a
+row deletes what hangs off it (`ON DELETE CASCADE`): a source takes its destinations along, a
+destination its filters. The workspace row carries `config_version`, the counter
 that every config change bumps in its own transaction, so running processes notice changes by
 reading one integer. Constraints have stable names (see `NAMING_CONVENTION`) so later
 migrations, including SQLite batch migrations, can address them.
@@ -14,12 +16,16 @@ import string
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -28,6 +34,8 @@ from sqlalchemy.types import TypeDecorator
 
 PLANS = ("free", "team", "business")
 SOURCE_TYPES = ("javascript", "python", "node", "ios", "android", "http")
+DESTINATION_MODES = ("cloud", "device")
+ROLES = ("owner", "member", "read_only")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -116,3 +124,107 @@ class Source(Timestamped, Base):
     type: Mapped[str] = mapped_column(String(16))
     write_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_write_key)
     enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class Destination(Timestamped, Base):
+    """A catalog destination connected to one source; secrets kept apart, encrypted."""
+
+    __tablename__ = "destinations"
+    __table_args__ = (
+        UniqueConstraint("source_id", "name", name="uq_destinations_source_id_name"),
+        _one_of("mode", DESTINATION_MODES, "mode"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dst"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    catalog_slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    secret_settings: Mapped[str | None] = mapped_column(Text)
+
+
+class DestinationFilter(Timestamped, Base):
+    """An FQL condition and what to do with the events it matches, for one destination."""
+
+    __tablename__ = "destination_filters"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("df"))
+    destination_id: Mapped[str] = mapped_column(ForeignKey("destinations.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(64))
+    condition: Mapped[str] = mapped_column(Text)
+    actions: Mapped[list] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class Warehouse(Timestamped, Base):
+    """A warehouse the loader syncs into; `source_ids` None means every source."""
+
+    __tablename__ = "warehouses"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_warehouses_workspace_id_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("wh"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    engine: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    secret_settings: Mapped[str | None] = mapped_column(Text)
+    source_ids: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    selective_sync: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    sync_interval_seconds: Mapped[int]
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class User(Timestamped, Base):
+    """Someone who signs in to the app; only a scrypt hash of the password is kept."""
+
+    __tablename__ = "users"
+    __table_args__ = (_one_of("role", ROLES, "role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("usr"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A token for the REST API; only its SHA-256 and its first characters are kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_api_tokens_workspace_id_name"),
+        _one_of("role", ROLES, "role"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("tok"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """One change to the configuration: who, when, what (never a secret value)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_workspace_id_id", "workspace_id", "id"),
+        Index("ix_audit_events_resource_id", "resource_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

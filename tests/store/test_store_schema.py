@@ -13,6 +13,8 @@ from segue.store import Store
 from segue.store.engine import current_revision, normalize_url
 
 SEGUE_TABLES = {"workspaces", "sources"}
+CONTROL_PLANE_TABLES = {"destinations", "destination_filters", "warehouses", "users", "api_tokens", "audit_events"}
+HEAD = "0002"
 
 
 def _tables(store: Store) -> set[str]:
@@ -24,13 +26,13 @@ def test_migrations_upgrade_from_empty_and_downgrade_to_base(store_url):
     try:
         assert current_revision(store.engine) is None
         store.migrate()
-        assert SEGUE_TABLES <= _tables(store)
-        assert current_revision(store.engine) == "0001"
+        assert SEGUE_TABLES | CONTROL_PLANE_TABLES <= _tables(store)
+        assert current_revision(store.engine) == HEAD
         store.downgrade("base")
-        assert _tables(store) & SEGUE_TABLES == set()
+        assert _tables(store) & (SEGUE_TABLES | CONTROL_PLANE_TABLES) == set()
         assert current_revision(store.engine) is None
         store.migrate()
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == HEAD
     finally:
         store.close()
 
@@ -109,3 +111,43 @@ def test_postgres_urls_use_psycopg_3():
     assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migration_0002_goes_down_to_0001_and_back_keeping_sources(store):
+    source = store.create_source("web", "javascript")
+    store.create_destination(source_id=source.id, catalog_slug="x", name="X", mode="cloud", enabled=True,
+                             settings={}, secrets={}, actor="a")  # fmt: skip
+    store.downgrade("0001")
+    assert current_revision(store.engine) == "0001"
+    assert _tables(store) & CONTROL_PLANE_TABLES == set()
+    assert [row.id for row in store.list_sources()] == [source.id]
+    store.migrate()
+    assert current_revision(store.engine) == HEAD and CONTROL_PLANE_TABLES <= _tables(store)
+    assert store.list_destinations() == [] and store.list_audit() == []
+    assert store.create_warehouse(engine="postgres", name="W", settings={}, secrets={}, sync_interval_seconds=60,
+                                  max_warehouses=None, actor="a").selective_sync == {}  # fmt: skip
+
+
+def test_the_migrations_build_exactly_the_models_schema(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from segue.store.models import Base
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_server_defaults_fill_what_older_writers_leave_out(store):
+    now = "2025-01-01 00:00:00"
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO warehouses (id, workspace_id, engine, name, settings, sync_interval_seconds, created_at,"
+                " updated_at) VALUES ('wh_raw', :ws, 'postgres', 'Raw', '{}', 60, :now, :now)"
+            ),
+            {"ws": store.workspace_id, "now": now},
+        )
+    warehouse = store.get_warehouse("wh_raw")
+    assert (warehouse.selective_sync, warehouse.enabled, warehouse.source_ids) == ({}, True, None)

@@ -1,0 +1,32 @@
+"""`ControlPlane`: the one object the REST API, the app and the CLI change Segue through.
+
+It is composed of one mixin per resource (sources, destinations, warehouses, workspace and
+access); each mixin uses `self.store`, `self.catalog` and `self.engines`. Methods that change
+anything take the acting `Actor` first; every method returns JSON-ready views.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from segue.control.destinations import DestinationUseCases
+from segue.control.sources import SourceUseCases
+from segue.control.warehouses import WarehouseUseCases
+from segue.control.workspace import WorkspaceUseCases
+from segue.destinations.registry import Catalog, load_catalog
+from segue.store import Store
+from segue.warehouses.catalog import WAREHOUSE_ENGINES
+
+
+class ControlPlane(SourceUseCases, DestinationUseCases, WarehouseUseCases, WorkspaceUseCases):
+    """Checks roles, plans and settings, then saves through the config store."""
+
+    def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None) -> None:
+        self.store = store
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self.engines = engines if engines is not None else WAREHOUSE_ENGINES
+
+    @property
+    def plan(self) -> str:
+        """The workspace's current plan."""
+        return self.store.get_workspace().plan

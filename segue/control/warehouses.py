@@ -1,0 +1,101 @@
+"""Warehouses: where events land in Segment's table layout (spec section 3).
+
+Plan rules: Free and Team have one warehouse, Business as many as needed; each plan has a
+most-frequent sync; choosing which sources, collections or properties a warehouse loads is
+Selective Sync, a Business feature for workspace owners.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from segue.control.access import Actor, require_owner, require_write
+from segue.control.plans import check_sync_interval, require_feature, rules_for, warehouse_limit_message
+from segue.control.settings import checked_settings, updated_values
+from segue.control.views import warehouse_view
+from segue.errors import NotFound, PlanLimit
+
+
+class WarehouseUseCases:
+    """Create, change and delete warehouses (mixed into ControlPlane)."""
+
+    def list_warehouses(self) -> list[dict]:
+        return [self._warehouse_view(record) for record in self.store.list_warehouses()]
+
+    def get_warehouse(self, ref: str) -> dict:
+        return self._warehouse_view(self.store.get_warehouse(ref))
+
+    def create_warehouse(
+        self,
+        actor: Actor,
+        *,
+        engine: str,
+        name: str,
+        settings: Mapping | None = None,
+        source_ids: list[str] | None = None,
+        selective_sync: Mapping | None = None,
+        sync_interval_seconds: int | None = None,
+        enabled: bool = True,
+    ) -> dict:
+        """A new warehouse loading every source (or, on Business, the ones chosen)."""
+        require_write(actor)
+        plan = self.plan
+        rules = rules_for(plan)
+        public, secrets = checked_settings(self._engine(engine).settings, settings or {}, complete=True)
+        interval = sync_interval_seconds or rules.min_sync_interval_seconds
+        check_sync_interval(plan, interval)
+        self._check_selective_sync(actor, plan, source_ids, selective_sync)
+        try:
+            record = self.store.create_warehouse(
+                engine=engine, name=name, settings=public, secrets=secrets, source_ids=self._source_ids(source_ids),
+                selective_sync=dict(selective_sync or {}), sync_interval_seconds=interval, enabled=enabled,
+                max_warehouses=rules.max_warehouses, actor=actor.name,
+            )
+        except PlanLimit:
+            raise PlanLimit(warehouse_limit_message(plan, rules.max_warehouses)) from None
+        return self._warehouse_view(record)
+
+    def update_warehouse(self, actor: Actor, ref: str, **changes: Any) -> dict:
+        """Change name, settings, sourceIds, selective sync, interval or enabled (None leaves it)."""
+        require_write(actor)
+        record = self.store.get_warehouse(ref)
+        given = {key: value for key, value in changes.items() if value is not None}
+        if "settings" in given:
+            model = self._engine(record.engine).settings
+            values = updated_values(model, record.settings, record.secrets, given["settings"])
+            given["settings"], given["secrets"] = checked_settings(model, values, complete=True)
+        if "sync_interval_seconds" in given:
+            check_sync_interval(self.plan, given["sync_interval_seconds"])
+        if "source_ids" in given or "selective_sync" in given:
+            self._check_selective_sync(actor, self.plan, given.get("source_ids"), given.get("selective_sync"))
+            given["source_ids"] = self._source_ids(given.get("source_ids", record.source_ids))
+        return self._warehouse_view(self.store.update_warehouse(record.id, actor=actor.name, **given))
+
+    def load_all_sources(self, actor: Actor, ref: str) -> dict:
+        """Turn Selective Sync's source choice off: the warehouse loads every source again."""
+        require_write(actor)
+        record = self.store.get_warehouse(ref)
+        return self._warehouse_view(self.store.update_warehouse(record.id, actor=actor.name, source_ids=None))
+
+    def delete_warehouse(self, actor: Actor, ref: str) -> dict:
+        require_write(actor)
+        return self._warehouse_view(self.store.delete_warehouse(self.store.get_warehouse(ref).id, actor=actor.name))
+
+    def _check_selective_sync(self, actor: Actor, plan: str, source_ids: Any, selective_sync: Any) -> None:
+        if source_ids is None and not selective_sync:
+            return
+        require_feature(plan, "selective_sync")
+        require_owner(actor, "change Selective Sync")
+
+    def _source_ids(self, refs: list[str] | None) -> list[str] | None:
+        """Source ids for names, slugs or ids (NotFound for an unknown one); None: every source."""
+        return None if refs is None else [self.store.get_source(ref).id for ref in refs]
+
+    def _engine(self, slug: str) -> Any:
+        try:
+            return self.engines[slug]
+        except KeyError:
+            raise NotFound(f"no warehouse engine {slug!r}; use one of: {', '.join(self.engines)}") from None
+
+    def _warehouse_view(self, record: Any) -> dict:
+        return warehouse_view(record, self.engines.get(record.engine))

@@ -1,0 +1,88 @@
+"""The destination contract: what every destination module provides, as plain values.
+
+A destination is data plus pure functions (see ARCHITECTURE.md):
+
+- `settings`: a pydantic model of its connection settings. Field aliases are the camelCase
+  names Segment uses (`apiKey`); `SecretStr` fields are secrets (encrypted at rest, write-only
+  in the API, masked in the app). The API's validation, the app's form and the catalog's
+  settings list all come from this one model.
+- `Destination`: catalog metadata plus the translation functions, one per Segment method.
+  A translation takes the enriched event (a dict) and validated settings and returns the
+  `Request`s to make; no I/O, no clock, no randomness. The delivery engine sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+METHODS = ("track", "identify", "page", "screen", "group", "alias")
+CATEGORIES = (
+    "Analytics", "Marketing Automation", "Customer Success", "Personalization", "Email Marketing",
+    "Advertising", "CRM", "Raw Data", "A/B Testing", "Surveys", "SMS & Push Notifications",
+    "Performance Monitoring", "Attribution", "Heatmaps & Recordings", "Referrals", "Enrichment",
+    "Livechat", "Feature Flagging", "Video", "Deep Linking", "Security & Fraud", "Tag Managers", "Email",
+)
+MODES = ("cloud", "device")
+PLATFORMS = ("browser", "mobile", "server")
+STATUSES = ("public", "beta")
+
+
+class DestinationSettings(BaseModel):
+    """Base class of every destination's settings model: camelCase names, unknown keys refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request a translation asks the delivery engine to make."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+Translation = Callable[[dict, Any], "list[Request]"]
+BatchTranslation = Callable[[list, Any], "list[Request]"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A default mapping (Actions style): a trigger in FQL and the mapping-kit fields it sends."""
+
+    name: str
+    trigger: str
+    action: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One catalog entry: metadata, settings model and translation functions."""
+
+    slug: str
+    name: str  # display name, also the key in a message's `integrations` object
+    categories: tuple[str, ...]
+    description: str
+    docs_url: str
+    settings: type[DestinationSettings]
+    translations: Mapping[str, Translation]  # Segment method -> translation
+    modes: tuple[str, ...] = ("cloud",)
+    platforms: tuple[str, ...] = ("browser", "mobile", "server")
+    status: str = "public"
+    replay: bool = False  # accepts historical timestamps
+    logo: str = ""  # an SVG drawn by the project, or "" for the monogram
+    presets: tuple[Preset, ...] = ()
+    batch: BatchTranslation | None = None
+    batch_size: int = 0  # the vendor's maximum events per batch request
+    interpret: Callable[[int, bytes], str | None] | None = None  # vendor error body -> message
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The Segment methods this destination translates, in Segment's order."""
+        return tuple(method for method in METHODS if method in self.translations)

@@ -1,0 +1,97 @@
+"""`/destinations`: destination instances, their test events and their filters."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from segue.web.api.deps import ERRORS, Caller, Plane
+from segue.web.api.schemas import (
+    Destination,
+    DestinationChange,
+    DestinationIn,
+    Filter,
+    FilterChange,
+    FilterIn,
+    TestEventIn,
+    TestResult,
+    envelope,
+)
+
+router = APIRouter(prefix="/destinations", tags=["Destinations"], responses=ERRORS)
+One = envelope("destination", Destination)
+OneFilter = envelope("filter", Filter)
+
+
+@router.get("", response_model=envelope("destinations", list[Destination]))
+def list_destinations(plane: Plane, caller: Caller, sourceId: str | None = Query(None, max_length=100)):
+    """Every destination instance, or those of one source."""
+    return {"data": {"destinations": plane.list_destinations(sourceId)}}
+
+
+@router.post("", response_model=One, status_code=201)
+def create_destination(body: DestinationIn, plane: Plane, caller: Caller):
+    """Connect a catalog destination to a source. New instances start disabled unless `enabled`."""
+    created = plane.create_destination(
+        caller, source=body.source_id, slug=body.metadata_id, name=body.name, settings=body.settings,
+        enabled=body.enabled, mode=body.mode, copy_from=body.copy_settings_from,
+    )
+    return {"data": {"destination": created}}
+
+
+@router.get("/{destinationId}", response_model=One)
+def get_destination(destinationId: str, plane: Plane, caller: Caller):
+    """One destination instance; secret settings masked."""
+    return {"data": {"destination": plane.get_destination(destinationId)}}
+
+
+@router.patch("/{destinationId}", response_model=One)
+def update_destination(destinationId: str, body: DestinationChange, plane: Plane, caller: Caller):
+    """Rename, enable, switch mode or change settings (merged; a masked secret keeps its value)."""
+    changed = plane.update_destination(
+        caller, destinationId, name=body.name, enabled=body.enabled, mode=body.mode, settings=body.settings
+    )
+    return {"data": {"destination": changed}}
+
+
+@router.delete("/{destinationId}", response_model=One)
+def delete_destination(destinationId: str, plane: Plane, caller: Caller):
+    """Delete a destination instance."""
+    return {"data": {"destination": plane.delete_destination(caller, destinationId)}}
+
+
+@router.post("/{destinationId}/test", response_model=envelope("testResult", TestResult))
+def test_destination(destinationId: str, body: TestEventIn, plane: Plane, caller: Caller):
+    """Send one test event through the instance now and show what was sent and answered."""
+    return {"data": {"testResult": plane.test_destination(caller, destinationId, body.type, body.event)}}
+
+
+@router.get("/{destinationId}/filters", response_model=envelope("filters", list[Filter]))
+def list_filters(destinationId: str, plane: Plane, caller: Caller):
+    """The destination's filters (Business plan)."""
+    return {"data": {"filters": plane.list_filters(destinationId)}}
+
+
+@router.post("/{destinationId}/filters", response_model=OneFilter, status_code=201)
+def create_filter(destinationId: str, body: FilterIn, plane: Plane, caller: Caller):
+    """Add a filter: an FQL condition and what to do with matching events."""
+    actions = [action.model_dump() for action in body.actions]
+    created = plane.create_filter(
+        caller, destinationId, title=body.title, condition=body.if_, actions=actions, enabled=body.enabled
+    )
+    return {"data": {"filter": created}}
+
+
+@router.patch("/{destinationId}/filters/{filterId}", response_model=OneFilter)
+def update_filter(destinationId: str, filterId: str, body: FilterChange, plane: Plane, caller: Caller):
+    """Change a filter."""
+    actions = None if body.actions is None else [action.model_dump() for action in body.actions]
+    changed = plane.update_filter(
+        caller, destinationId, filterId, title=body.title, condition=body.if_, actions=actions, enabled=body.enabled
+    )
+    return {"data": {"filter": changed}}
+
+
+@router.delete("/{destinationId}/filters/{filterId}", response_model=OneFilter)
+def delete_filter(destinationId: str, filterId: str, plane: Plane, caller: Caller):
+    """Remove a filter."""
+    return {"data": {"filter": plane.delete_filter(caller, destinationId, filterId)}}

@@ -1,0 +1,325 @@
+"""The REST API's request and response bodies (camelCase on the wire, as Segment's Public API).
+
+Responses are wrapped as Segment's are: `{"data": {"source": {...}}}` for one object and
+`{"data": {"sources": [...]}}` for a list. These models are what the OpenAPI document says
+and what schemathesis checks the running API against.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+
+from segue.store.models import SOURCE_TYPES
+
+SourceType = Literal[SOURCE_TYPES]  # type: ignore[valid-type]
+Role = Literal["owner", "member", "read_only"]
+Mode = Literal["cloud", "device"]
+Plan = Literal["free", "team", "business"]
+EventType = Literal["track", "identify", "page", "screen", "group", "alias"]
+Name = Field(min_length=1, max_length=100)
+
+
+class Body(BaseModel):
+    """Base of every body: camelCase names; unknown fields in a request are refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Out(Body):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+# Errors -------------------------------------------------------------------------------------
+
+
+class Problem(Out):
+    field: str
+    rule: str
+    message: str
+
+
+class Error(Out):
+    """The one error body, everywhere."""
+
+    success: Literal[False] = False
+    code: str
+    message: str
+    errors: list[Problem] | None = None
+
+
+# Catalog ------------------------------------------------------------------------------------
+
+
+class SettingField(Out):
+    name: str
+    type: str
+    label: str
+    description: str
+    required: bool
+    default_value: Any = None
+    choices: list[Any] | None = None
+    secret: bool
+
+
+class Preset(Out):
+    name: str
+    trigger: str
+    action_id: str
+    fields: dict[str, Any]
+
+
+class DestinationMetadata(Out):
+    slug: str
+    name: str
+    description: str
+    categories: list[str]
+    status: str
+    methods: dict[str, bool]
+    platforms: dict[str, bool]
+    connection_modes: dict[str, dict[str, bool]]
+    replay: bool
+    logo: str
+    docs_url: str
+    settings: list[SettingField]
+    presets: list[Preset]
+    batch_size: int
+
+
+class WarehouseMetadata(Out):
+    slug: str
+    name: str
+    description: str
+    status: str
+    docs_url: str
+    logo: str
+    settings: list[SettingField]
+
+
+# Sources ------------------------------------------------------------------------------------
+
+
+class SourceIn(Body):
+    name: str = Name
+    type: SourceType
+
+
+class SourceChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    enabled: bool | None = None
+
+
+class Source(Out):
+    id: str
+    name: str
+    slug: str
+    type: str
+    enabled: bool
+    write_keys: list[str]
+    created_at: str
+    updated_at: str
+
+
+# Destinations -------------------------------------------------------------------------------
+
+
+class DestinationIn(Body):
+    source_id: str = Field(description="The source's id (or slug) this instance receives events from.")
+    metadata_id: str = Field(description="The catalog slug of the destination, e.g. `webhook`.")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = False
+    mode: Mode | None = None
+    copy_settings_from: str | None = Field(default=None, description="Another instance of the same destination.")
+
+
+class DestinationChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    enabled: bool | None = None
+    mode: Mode | None = None
+    settings: dict[str, Any] | None = Field(default=None, description="Merged into the stored settings; null removes one.")
+
+
+class DestinationSummary(Out):
+    id: str
+    slug: str
+    name: str | None = None
+    categories: list[str] | None = None
+
+
+class Destination(Out):
+    id: str
+    name: str
+    enabled: bool
+    mode: str
+    source_id: str
+    metadata: DestinationSummary
+    settings: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class TestEventIn(Body):
+    type: EventType = "track"
+    event: dict[str, Any] | None = Field(default=None, description="The event to send; a sample when absent.")
+
+
+class Exchange(Out):
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    error: str | None
+
+
+class TestResult(Out):
+    type: str
+    event: dict[str, Any]
+    delivered: bool
+    requests: list[Exchange]
+
+
+class FilterAction(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES"]
+
+
+class FilterIn(Body):
+    title: str = Field(min_length=1, max_length=64)
+    if_: str = Field(alias="if", min_length=1, max_length=5 * 1024)
+    actions: list[FilterAction] = Field(min_length=1)
+    enabled: bool = True
+
+
+class FilterChange(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=64)
+    if_: str | None = Field(default=None, alias="if", min_length=1, max_length=5 * 1024)
+    actions: list[FilterAction] | None = Field(default=None, min_length=1)
+    enabled: bool | None = None
+
+
+class Filter(Out):
+    id: str
+    destination_id: str
+    title: str
+    if_: str = Field(alias="if")
+    actions: list[dict[str, Any]]
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+# Warehouses ---------------------------------------------------------------------------------
+
+
+class WarehouseIn(Body):
+    metadata_id: str = Field(description="The warehouse engine: duckdb, postgres, mysql, snowflake or redshift.")
+    name: str = Name
+    settings: dict[str, Any] = Field(default_factory=dict)
+    source_ids: list[str] | None = Field(default=None, description="Sources to load (Selective Sync); null: all.")
+    selective_sync: dict[str, Any] | None = None
+    sync_interval_seconds: int | None = Field(default=None, ge=1)
+    enabled: bool = True
+
+
+class WarehouseChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    settings: dict[str, Any] | None = None
+    source_ids: list[str] | None = None
+    selective_sync: dict[str, Any] | None = None
+    sync_interval_seconds: int | None = Field(default=None, ge=1)
+    enabled: bool | None = None
+
+
+class Warehouse(Out):
+    id: str
+    name: str
+    engine: str
+    enabled: bool
+    settings: dict[str, Any]
+    source_ids: list[str] | None
+    selective_sync: dict[str, Any]
+    sync_interval_seconds: int
+    created_at: str
+    updated_at: str
+
+
+# Workspace, audit, users, tokens ------------------------------------------------------------
+
+
+class Limits(Out):
+    max_warehouses: int | None
+    min_sync_interval_seconds: int
+    features: list[str]
+
+
+class Workspace(Out):
+    id: str
+    name: str
+    slug: str
+    plan: str
+    limits: Limits
+    created_at: str
+    updated_at: str
+
+
+class WorkspaceChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    plan: Plan | None = None
+
+
+class AuditEvent(Out):
+    id: int
+    at: str
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str
+    details: dict[str, Any]
+
+
+class UserIn(Body):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=1024)
+    role: Role = "member"
+
+
+class UserChange(Body):
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+
+
+class User(Out):
+    id: str
+    username: str
+    role: str
+    created_at: str
+    updated_at: str
+
+
+class TokenIn(Body):
+    name: str = Name
+    role: Role = "member"
+
+
+class Token(Out):
+    id: str
+    name: str
+    role: str
+    prefix: str
+    created_by: str
+    created_at: str
+    last_used_at: str | None
+
+
+class NewToken(Token):
+    token: str = Field(description="The token itself: shown once, only its hash is kept.")
+
+
+@cache
+def envelope(key: str, content: Any) -> type[BaseModel]:
+    """The response model `{"data": {key: content}}`, named after the key (e.g. `SourcesResponse`)."""
+    title = key[0].upper() + key[1:]
+    inner = create_model(f"{title}Data", __config__=ConfigDict(extra="forbid"), **{key: (content, ...)})
+    return create_model(f"{title}Response", data=(inner, ...))

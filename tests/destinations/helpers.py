@@ -1,0 +1,100 @@
+"""Shared helpers: sample settings for any destination, a no-I/O guard, request checks."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import random
+import socket
+import time
+import typing
+import uuid
+from urllib.parse import urlsplit
+
+import orjson
+import pytest
+from pydantic import SecretStr
+
+from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.settings import validate_settings
+
+# Settings that make a destination send more (secrets, templates) than its required minimum.
+RICH_SETTINGS = {
+    "webhook": {"sharedSecret": "shh-this-is-the-shared-secret", "headers": {"X-Team": "growth"}, "method": "PUT"},
+    "amplitude": {"region": "EU", "useBatchEndpoint": True},
+    "mixpanel": {"apiSecret": "mixpanel-api-secret", "region": "EU", "consolidatePageCalls": False},
+    "slack": {
+        "eventTemplates": {"Order Completed": "{{name}} ordered {{properties.name}} for {{properties.revenue}}"},
+        "whitelistedTraits": ["email"], "channel": "#sales",
+    },
+    "customerio": {"region": "EU"},
+}
+
+
+def _sample_value(name: str, annotation: typing.Any) -> typing.Any:
+    """A valid-looking value for a required field, from its name and type."""
+    members = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    kind = members[0]
+    if typing.get_origin(kind) is typing.Literal:
+        return typing.get_args(kind)[0]
+    if typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    if "url" in name.lower():
+        return "https://hooks.example.com/services/T000/B000/XXXX"
+    if kind is SecretStr:
+        return "sample-secret-0123456789"
+    return {bool: True, int: 1, float: 1.0, list: [], dict: {}}.get(typing.get_origin(kind) or kind, "sample-value")
+
+
+def sample_settings(destination: Destination, rich: bool = False) -> DestinationSettings:
+    """Validated settings filling every required field (plus RICH_SETTINGS when `rich`)."""
+    model = destination.settings
+    values = {
+        (info.alias or name): _sample_value(name, info.annotation)
+        for name, info in model.model_fields.items() if info.is_required()
+    }
+    if rich:
+        values.update(RICH_SETTINGS.get(destination.slug, {}))
+    return validate_settings(model, values)
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError("a translation did I/O or read the clock or randomness")
+
+
+@contextlib.contextmanager
+def no_io():
+    """Fail on network, files, clock and randomness while the block runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        for owner, name in ((socket.socket, "connect"), (socket, "create_connection"), (socket, "getaddrinfo"),
+                            (builtins, "open"), (os, "open"), (time, "time"), (time, "time_ns"),
+                            (time, "monotonic"), (random, "random"), (os, "urandom"), (uuid, "uuid4")):
+            patch.setattr(owner, name, _forbidden)
+        yield
+
+
+def check_request(request: Request) -> None:
+    """The shape the delivery engine relies on."""
+    assert isinstance(request, Request)
+    assert request.method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    parts = urlsplit(request.url)
+    assert parts.scheme in ("http", "https") and parts.netloc, request.url
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in request.headers.items())
+    assert request.body is None or isinstance(request.body, bytes)
+
+
+def describe(requests: list[Request]) -> list[dict]:
+    """Requests as comparable JSON: bodies parsed when they are JSON."""
+    return [
+        {"method": r.method, "url": r.url, "headers": dict(r.headers), "body": _body(r)}
+        for r in requests
+    ]
+
+
+def _body(request: Request) -> typing.Any:
+    if request.body is None:
+        return None
+    if "json" in request.headers.get("Content-Type", ""):
+        return orjson.loads(request.body)
+    return request.body.decode()
