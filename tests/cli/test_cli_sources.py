@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-CREATE_FIELDS = {"id", "name", "slug", "type", "write_key", "enabled", "created_at"}
+CREATE_FIELDS = {"id", "name", "slug", "type", "write_key", "writeKeys", "enabled", "createdAt", "updatedAt"}
 
 
 def test_create_json_prints_exactly_one_object(segue):
@@ -108,3 +108,42 @@ def test_invalid_environment_setting_is_an_error_not_a_traceback(segue):
 def test_unknown_type_is_a_usage_error(segue):
     result = segue("sources", "create", "web", "--type", "php")
     assert result.exit_code == 2 and "javascript" in result.output
+
+
+def test_json_is_the_control_plane_view_plus_write_key(segue, web):
+    assert web["writeKeys"] == [web["write_key"]]
+    assert web["createdAt"].endswith("Z") and "created_at" not in web
+    assert segue.one("sources", "show", "web") == web
+
+
+def test_show_human_output(segue, web):
+    output = segue.ok("sources", "show", "web").stdout
+    for text in ("web", web["id"], "javascript", web["write_key"], "Destinations"):
+        assert text in output
+
+
+def test_show_lists_the_connected_destinations(segue, web):
+    created = segue.one("destinations", "create", "webhook", "--source", "web")
+    assert created["id"] in segue.ok("sources", "show", "web").stdout
+
+
+def test_rename_keeps_id_and_write_key(segue, web):
+    renamed = segue.one("sources", "rename", "web", "Website")
+    assert (renamed["id"], renamed["write_key"]) == (web["id"], web["write_key"])
+    assert (renamed["name"], renamed["slug"]) == ("Website", "website")
+    assert "Renamed source to site" in segue.ok("sources", "rename", "website", "site").stdout
+    assert "no source" in segue.fails("sources", "show", "web")
+
+
+def test_enable_disable_and_delete_print_the_view_with_json(segue, web):
+    assert segue.one("sources", "disable", "web")["enabled"] is False
+    assert segue.one("sources", "enable", "web")["enabled"] is True
+    assert segue.one("sources", "delete", "web")["id"] == web["id"]
+    assert segue.json_lines("sources", "list") == []
+
+
+def test_changes_are_audited_as_the_cli(segue, web):
+    segue.ok("sources", "rotate-key", "web")
+    [rotated, created] = segue.json_lines("audit", "--resource", web["id"])
+    assert (rotated["action"], created["action"]) == ("source.write_key_rotated", "source.created")
+    assert rotated["actor"] == created["actor"] == "cli"

@@ -1,0 +1,39 @@
+"""`segue serve` runs Segue; `segue secret-key generate` makes the key that encrypts secrets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from segue.cli.common import DatabaseUrl, DataDir, group, load_settings
+
+secret_key_app = group("Make the key that encrypts secret settings at rest (SEGUE_SECRET_KEY).")
+
+
+def serve(
+    host: Annotated[
+        Optional[str], typer.Option("--host", envvar="SEGUE_HOST", show_default="127.0.0.1", help="Interface to listen on.")
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option("--port", envvar="SEGUE_PORT", show_default="8088", help="TCP port to listen on.")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run Segue (the Tracking API) in this process until interrupted."""
+    from segue.server import serve as run_server
+
+    run_server(load_settings(data_dir, database_url, host=host, port=port))
+
+
+@secret_key_app.command("generate")
+def generate() -> None:
+    """Print a new secret key for SEGUE_SECRET_KEY (every process sharing a config store needs the same one).
+
+    Without SEGUE_SECRET_KEY, Segue keeps its key in secret.key in the data dir. Changing the
+    key makes the secrets already stored unreadable: set it before saving any.
+    """
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode("ascii"))
