@@ -6,6 +6,7 @@
     ├── NotFound              a named object does not exist (permanent)
     ├── Forbidden             authenticated, but the role may not do this (permanent)
     ├── ConfigError           settings or configuration that cannot work (permanent)
+    │   ├── Conflict          a name already taken, or a change racing another (permanent)
     │   └── PlanLimit         the workspace's plan does not allow it (permanent)
     └── StorageUnavailable    the event log cannot take writes right now (retryable)
 
@@ -66,6 +67,11 @@ class Forbidden(SegueError, Permanent):
 class ConfigError(SegueError, Permanent):
     code = "invalid_config"
     status = 400
+
+
+class Conflict(ConfigError):
+    code = "conflict"
+    status = 409
 
 
 class PlanLimit(ConfigError):

@@ -15,6 +15,7 @@ from typing import Callable
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
@@ -26,6 +27,7 @@ from segue.pipeline.ingest import Ingestor
 from segue.pipeline.sources import SourceDirectory
 from segue.store.db import Store
 from segue.web.api import build_api
+from segue.web.api.errors import http_error
 from segue.web.tracking import TrackingAPI
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ def ensure_owner_account(store: Store, settings: Settings) -> None:
 def build_app(runtime: Runtime) -> Callable:
     """The ASGI app: Tracking API routes first, everything else to the Starlette app."""
     routes = [Route("/healthz", _healthz), Mount("/api", app=build_api(runtime.plane))]
-    fallback = Starlette(routes=routes)
+    fallback = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
 
     async def app(scope: dict, receive: Callable, send: Callable) -> None:

@@ -20,7 +20,7 @@ from segue.errors import ConfigError, NotFound
 DEVICE_SOURCE_TYPES = ("javascript", "ios", "android")
 MAX_CLOUD_INSTANCES = 25
 MAX_FILTERS = 10
-MAX_FILTER_BYTES = 5 * 1024
+MAX_FILTER_CHARACTERS = 5 * 1024
 FILTER_ACTIONS = ("DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES")
 
 
@@ -168,8 +168,8 @@ class DestinationUseCases:
 def _check_filter(title: str, condition: str, actions: list) -> None:
     if not 1 <= len(title) <= 64:
         raise ConfigError("a filter title needs 1 to 64 characters")
-    if not condition.strip() or len(condition.encode()) > MAX_FILTER_BYTES:
-        raise ConfigError(f"a filter condition (FQL) needs 1 to {MAX_FILTER_BYTES} bytes")
+    if not condition.strip() or len(condition) > MAX_FILTER_CHARACTERS:
+        raise ConfigError(f"a filter condition (FQL) needs 1 to {MAX_FILTER_CHARACTERS} characters")
     if not actions:
         raise ConfigError("a filter needs at least one action")
     for action in actions:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from segue.config import Settings
-from segue.errors import ConfigError
+from segue.errors import ConfigError, Conflict
 from segue.store.audit import AuditCommands
 from segue.store.common import UNSET, apply_changes
 from segue.store.destinations import DestinationCommands
@@ -137,7 +137,7 @@ class Store(
                 _bump_config_version(session, workspace_id)
                 yield session
         except IntegrityError as error:
-            raise ConfigError("the change conflicts with the existing configuration") from error
+            raise Conflict("the change conflicts with the existing configuration") from error
 
     @contextmanager
     def _immediate_session(self) -> Iterator[Session]:

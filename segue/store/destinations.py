@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound
+from segue.errors import ConfigError, Conflict, NotFound
 from segue.store.common import (
     UNSET,
     Record,
@@ -150,4 +150,4 @@ class DestinationCommands:
     def _refuse_duplicate_destination(self, session: Session, source: Source, name: str) -> None:
         query = select(Destination.id).where(Destination.source_id == source.id, Destination.name == name)
         if session.scalar(query) is not None:
-            raise ConfigError(f"a destination named {name!r} is already connected to source {source.name!r}")
+            raise Conflict(f"a destination named {name!r} is already connected to source {source.name!r}")

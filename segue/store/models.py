@@ -10,7 +10,9 @@ migrations, including SQLite batch migrations, can address them.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import secrets
 import string
 from datetime import UTC, datetime
@@ -60,8 +62,14 @@ def new_write_key() -> str:
 
 
 def slugify(name: str) -> str:
-    """Lowercase, every run of non-alphanumerics turned into one `-`, no `-` at either end."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """Lowercase ASCII (accents folded), every run of other characters one `-`, none at either end.
+
+    A name with no ASCII letter or digit at all ("Сайт", "!!!") gets `n` and 8 hex digits of
+    its hash: still deterministic, so a slug always finds its name again.
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug or "n" + hashlib.sha1(name.strip().encode()).hexdigest()[:8]
 
 
 def utcnow() -> datetime:

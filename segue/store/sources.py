@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound
+from segue.errors import ConfigError, Conflict, NotFound
 from segue.store.common import Record, apply_changes, change_details
 from segue.store.models import SOURCE_TYPES, Source, new_write_key, slugify, utcnow
 
@@ -44,10 +44,7 @@ def validate_source(name: str, type: str) -> tuple[str, str]:
         raise ConfigError(f"unknown source type {type!r}; use one of: {', '.join(SOURCE_TYPES)}")
     if not name or len(name) > MAX_NAME_LENGTH:
         raise ConfigError(f"a source name needs 1 to {MAX_NAME_LENGTH} characters, got {len(name)}")
-    slug = slugify(name)
-    if not slug:
-        raise ConfigError(f"source name {name!r} needs at least one letter or digit")
-    return name, slug
+    return name, slugify(name)
 
 
 class SourceCommands:
@@ -132,4 +129,4 @@ class SourceCommands:
     def _refuse_duplicate(self, session: Session, slug: str) -> None:
         existing = session.scalars(self._sources_query().where(Source.slug == slug)).first()
         if existing is not None:
-            raise ConfigError(f"a source named {existing.name!r} already exists (slug {slug!r})")
+            raise Conflict(f"a source named {existing.name!r} already exists (slug {slug!r})")

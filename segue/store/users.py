@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound
+from segue.errors import ConfigError, Conflict, NotFound
 from segue.store.common import Record, apply_changes, require_choice, require_text
 from segue.store.credentials import hash_password, hash_token, new_api_token, new_password, verify_password
 from segue.store.credentials import waste_password_check
@@ -74,7 +74,7 @@ class UserCommands:
         require_choice(role, "role", ROLES)
         with self._writing() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
-                raise ConfigError(f"the username {username!r} is taken")
+                raise Conflict(f"the username {username!r} is taken")
             now = utcnow()
             row = User(workspace_id=self.workspace_id, username=username, password_hash=password_hash, role=role,
                        created_at=now, updated_at=now)  # fmt: skip
@@ -155,7 +155,7 @@ class UserCommands:
         token = new_api_token()
         with self._writing() as session:
             if session.scalar(self._tokens_query().where(ApiToken.name == name)) is not None:
-                raise ConfigError(f"a token named {name!r} already exists")
+                raise Conflict(f"a token named {name!r} already exists")
             row = ApiToken(workspace_id=self.workspace_id, name=name, role=role, token_hash=hash_token(token),
                            prefix=token[:TOKEN_PREFIX_LENGTH], created_by=actor[:100], created_at=utcnow())  # fmt: skip
             session.add(row)

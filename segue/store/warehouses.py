@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound, PlanLimit
+from segue.errors import ConfigError, Conflict, NotFound, PlanLimit
 from segue.store.common import (
     UNSET,
     Record,
@@ -185,7 +185,7 @@ class WarehouseCommands:
 
     def _refuse_duplicate_warehouse(self, session: Session, name: str) -> None:
         if session.scalar(self._warehouses_query().where(Warehouse.name == name)) is not None:
-            raise ConfigError(f"a warehouse named {name!r} already exists")
+            raise Conflict(f"a warehouse named {name!r} already exists")
 
     def _source_ids(self, session: Session, names_or_ids: list[str] | None) -> list[str] | None:
         """The ids of the sources named (each must exist), in order, without repeats."""

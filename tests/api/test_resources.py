@@ -79,7 +79,7 @@ def test_modes_follow_the_catalog_and_the_source(owner):
     body = {"sourceId": server["id"], "metadataId": "webhook", "settings": {"url": "http://x"}, "mode": "device"}
     assert_error(owner.post("/api/v1/destinations", json=body), 400, "invalid_config", "mode")
     make_webhook(owner, server["id"], name="One")
-    assert_error(owner.post("/api/v1/destinations", json={**body, "mode": "cloud", "name": "One"}), 400, "invalid_config", "One")
+    assert_error(owner.post("/api/v1/destinations", json={**body, "mode": "cloud", "name": "One"}), 409, "conflict", "One")
 
 
 def test_test_event_goes_to_the_destination_with_its_signature(owner, receiver):

@@ -66,7 +66,7 @@ def test_destination_filters_are_a_business_feature(owner):
     assert changed["enabled"] is False
     assert [item["id"] for item in data(owner.get(path), "filters")] == [created["id"]]
     sample = {**body, "actions": [{"type": "SAMPLE", "percent": 2}]}
-    assert_error(owner.post(path, json=sample), 400, "invalid_config", "percent")
+    assert_error(owner.post(path, json=sample), 400, "invalid_request", "percent")
     data(owner.delete(f"{path}/{created['id']}"), "filter")
 
 

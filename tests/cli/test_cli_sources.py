@@ -86,7 +86,7 @@ def test_database_url_flag_and_environment(segue, tmp_path):
         (["sources", "disable", "nope"], "no source with name or id 'nope'"),
         (["sources", "rotate-key", "nope", "--json"], "no source with name or id 'nope'"),
         (["sources", "delete", "nope"], "no source"),
-        (["sources", "create", "!!!", "--type", "http"], "at least one letter or digit"),
+        (["sources", "create", "   ", "--type", "http"], "1 to 100 characters"),
         (["sources", "list", "--database-url", "nonsense"], "invalid database URL"),
     ],
 )

@@ -52,13 +52,24 @@ def test_get_unknown_source_raises_not_found(store):
         ("web", "php", "unknown source type 'php'"),
         ("   ", "http", "1 to 100 characters"),
         ("x" * 101, "http", "1 to 100 characters"),
-        ("!!!", "http", "at least one letter or digit"),
     ],
 )
 def test_create_rejects_bad_names_and_types(store, name, type, message):
     with pytest.raises(ConfigError, match=message):
         store.create_source(name, type)
     assert store.config_version() == 0
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [("Café Crème", "cafe-creme"), ("  iOS App  ", "ios-app"), ("Сайт", None), ("!!!", None)],
+)
+def test_every_name_gets_a_stable_ascii_slug(store, name, slug):
+    source = store.create_source(name, "http")
+    assert source.slug == (slug or source.slug) and source.slug.isascii()
+    if slug is None:
+        assert source.slug.startswith("n") and len(source.slug) == 9, "no ASCII letter: a hash slug"
+    assert store.get_source(name).id == source.id
 
 
 def test_create_rejects_a_duplicate_name_or_slug(store):

@@ -25,5 +25,6 @@ ERRORS = {
         401: "No valid API token",
         403: "The token's role or the workspace's plan does not allow this",
         404: "No such object",
+        409: "The name is taken, or the change raced another one",
     }.items()
 }

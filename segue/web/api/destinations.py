@@ -74,7 +74,7 @@ def list_filters(destinationId: str, plane: Plane, caller: Caller):
 @router.post("/{destinationId}/filters", response_model=OneFilter, status_code=201)
 def create_filter(destinationId: str, body: FilterIn, plane: Plane, caller: Caller):
     """Add a filter: an FQL condition and what to do with matching events."""
-    actions = [action.model_dump() for action in body.actions]
+    actions = [action.model_dump(exclude_none=True) for action in body.actions]
     created = plane.create_filter(
         caller, destinationId, title=body.title, condition=body.if_, actions=actions, enabled=body.enabled
     )
@@ -84,7 +84,7 @@ def create_filter(destinationId: str, body: FilterIn, plane: Plane, caller: Call
 @router.patch("/{destinationId}/filters/{filterId}", response_model=OneFilter)
 def update_filter(destinationId: str, filterId: str, body: FilterChange, plane: Plane, caller: Caller):
     """Change a filter."""
-    actions = None if body.actions is None else [action.model_dump() for action in body.actions]
+    actions = None if body.actions is None else [action.model_dump(exclude_none=True) for action in body.actions]
     changed = plane.update_filter(
         caller, destinationId, filterId, title=body.title, condition=body.if_, actions=actions, enabled=body.enabled
     )

@@ -12,15 +12,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from segue.errors import SegueError
 
 log = logging.getLogger(__name__)
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
 
 
-def error_response(status: int, code: str, message: str, **details) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **details) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     body = {"success": False, "code": code, "message": message, **details}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -28,7 +30,7 @@ def error_response(status: int, code: str, message: str, **details) -> JSONRespo
 def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(SegueError, _segue_error)
     api.add_exception_handler(RequestValidationError, _invalid_request)
-    api.add_exception_handler(HTTPException, _http_error)
+    api.add_exception_handler(HTTPException, http_error)
     api.add_exception_handler(Exception, _unexpected)
 
 
@@ -47,9 +49,22 @@ def _problem(item: dict) -> dict:
     return {"field": ".".join(location) or "body", "rule": item.get("type", "invalid"), "message": item.get("msg", "")}
 
 
-async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own errors (no route, wrong method) in the one body, with their headers (`Allow`)."""
     code = _HTTP_CODES.get(error.status_code, "http_error")
-    return error_response(error.status_code, code, str(error.detail))
+    headers = error.headers
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return error_response(error.status_code, code, str(error.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route offers at this path (Starlette's `Allow` names only one route's)."""
+    methods = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:

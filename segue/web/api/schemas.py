@@ -8,9 +8,9 @@ and what schemathesis checks the running API against.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel
 
 from segue.store.models import SOURCE_TYPES
@@ -20,17 +20,28 @@ Role = Literal["owner", "member", "read_only"]
 Mode = Literal["cloud", "device"]
 Plan = Literal["free", "team", "business"]
 EventType = Literal["track", "identify", "page", "screen", "group", "alias"]
-Name = Field(min_length=1, max_length=100)
+def _whole_float_to_int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# JSON Schema's integer: `3600.0` is one too (strict mode alone would refuse it).
+Seconds = Annotated[int, Field(ge=1), BeforeValidator(_whole_float_to_int)]
+NOT_BLANK = r"\S"  # at least one character that is not white space
+Name = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
 
 
 class Body(BaseModel):
     """Base of every body: camelCase names; unknown fields in a request are refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # Strict: `0` is not `false`. Python's regex engine: the patterns mean what the OpenAPI
+    # document's readers (Python's `re`, as in schemathesis) take them to mean.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True, regex_engine="python-re"
+    )
 
 
 class Out(Body):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=False)
 
 
 # Errors -------------------------------------------------------------------------------------
@@ -108,7 +119,7 @@ class SourceIn(Body):
 
 
 class SourceChange(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     enabled: bool | None = None
 
 
@@ -129,7 +140,7 @@ class Source(Out):
 class DestinationIn(Body):
     source_id: str = Field(description="The source's id (or slug) this instance receives events from.")
     metadata_id: str = Field(description="The catalog slug of the destination, e.g. `webhook`.")
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     settings: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = False
     mode: Mode | None = None
@@ -137,7 +148,7 @@ class DestinationIn(Body):
 
 
 class DestinationChange(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     enabled: bool | None = None
     mode: Mode | None = None
     settings: dict[str, Any] | None = Field(default=None, description="Merged into the stored settings; null removes one.")
@@ -180,21 +191,42 @@ class TestResult(Out):
     requests: list[Exchange]
 
 
-class FilterAction(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: Literal["DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES"]
+class DropEvent(Body):
+    type: Literal["DROP"]
+
+
+class SampleEvents(Body):
+    type: Literal["SAMPLE"]
+    percent: float = Field(ge=0, le=1, description="The share of events kept, 0 to 1.")
+    path: str | None = Field(default=None, description="Sample by this field's value (e.g. `userId`), not at random.")
+
+
+class DropProperties(Body):
+    type: Literal["DROP_PROPERTIES"]
+    fields: dict[str, list[str]] = Field(description='Per object, the fields to drop: `{"properties": ["email"]}`; `""` is the top level.')
+
+
+class AllowProperties(Body):
+    type: Literal["ALLOW_PROPERTIES"]
+    fields: dict[str, list[str]] = Field(description="Per object, the only fields to keep.")
+
+
+FilterAction = Annotated[DropEvent | SampleEvents | DropProperties | AllowProperties, Field(discriminator="type")]
+FQL = Field(min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, alias="if", description="The condition, in FQL.")
 
 
 class FilterIn(Body):
-    title: str = Field(min_length=1, max_length=64)
-    if_: str = Field(alias="if", min_length=1, max_length=5 * 1024)
+    title: str = Field(min_length=1, max_length=64, pattern=NOT_BLANK)
+    if_: str = FQL
     actions: list[FilterAction] = Field(min_length=1)
     enabled: bool = True
 
 
 class FilterChange(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=64)
-    if_: str | None = Field(default=None, alias="if", min_length=1, max_length=5 * 1024)
+    title: str | None = Field(default=None, min_length=1, max_length=64, pattern=NOT_BLANK)
+    if_: str | None = Field(
+        default=None, min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, alias="if", description="The condition, in FQL."
+    )
     actions: list[FilterAction] | None = Field(default=None, min_length=1)
     enabled: bool | None = None
 
@@ -219,16 +251,16 @@ class WarehouseIn(Body):
     settings: dict[str, Any] = Field(default_factory=dict)
     source_ids: list[str] | None = Field(default=None, description="Sources to load (Selective Sync); null: all.")
     selective_sync: dict[str, Any] | None = None
-    sync_interval_seconds: int | None = Field(default=None, ge=1)
+    sync_interval_seconds: Seconds | None = None
     enabled: bool = True
 
 
 class WarehouseChange(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     settings: dict[str, Any] | None = None
     source_ids: list[str] | None = None
     selective_sync: dict[str, Any] | None = None
-    sync_interval_seconds: int | None = Field(default=None, ge=1)
+    sync_interval_seconds: Seconds | None = None
     enabled: bool | None = None
 
 
@@ -265,7 +297,7 @@ class Workspace(Out):
 
 
 class WorkspaceChange(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     plan: Plan | None = None
 
 
