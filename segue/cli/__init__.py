@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import typer
 
-from segue.cli import access, catalog, destinations, events, server, sources, warehouses, workspace
+from segue.cli import (
+    access,
+    catalog,
+    destinations,
+    events,
+    server,
+    sources,
+    warehouses,
+    workspace,
+)
 from segue.cli.common import SegueGroup
 
 app = typer.Typer(

@@ -28,6 +28,7 @@ from segue.cli.common import (
     operator,
     print_json,
     print_json_lines,
+    report,
     say,
 )
 from segue.errors import ConfigError
@@ -67,9 +68,7 @@ def users_create(
     password = read_password(password_stdin)
     with control_plane(data_dir, database_url) as plane:
         view = plane.create_user(operator(), username, password, role)
-    if as_json:
-        return print_json(view)
-    say(f"Created user {bold(view['username'])} ({view['role']}).")
+    report(view, as_json, f"Created user {bold(view['username'])} ({view['role']}).")
 
 
 @users_app.command("list")
@@ -98,9 +97,7 @@ def users_set_role(
     """Change a user's role."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.set_user_role(operator(), username, role)
-    if as_json:
-        return print_json(view)
-    say(f"{bold(view['username'])} is now {view['role']}.")
+    report(view, as_json, f"{bold(view['username'])} is now {view['role']}.")
 
 
 @users_app.command("set-password")
@@ -115,9 +112,7 @@ def users_set_password(
     password = read_password(password_stdin)
     with control_plane(data_dir, database_url) as plane:
         view = plane.set_user_password(operator(), username, password)
-    if as_json:
-        return print_json(view)
-    say(f"Set the password of {bold(view['username'])}.")
+    report(view, as_json, f"Set the password of {bold(view['username'])}.")
 
 
 @users_app.command("delete")
@@ -125,9 +120,7 @@ def users_delete(username: Username, as_json: JsonFlag = False, data_dir: DataDi
     """Remove a user (the last owner cannot be removed)."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_user(operator(), username)
-    if as_json:
-        return print_json(view)
-    say(f"Deleted user {bold(view['username'])}.")
+    report(view, as_json, f"Deleted user {bold(view['username'])}.")
 
 
 # ---- tokens ----------------------------------------------------------------------------------
@@ -177,6 +170,4 @@ def tokens_revoke(
     """Revoke an API token: it stops working at once."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_token(operator(), token)
-    if as_json:
-        return print_json(view)
-    say(f"Revoked API token {bold(view['name'])}.")
+    report(view, as_json, f"Revoked API token {bold(view['name'])}.")

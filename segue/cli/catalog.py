@@ -13,7 +13,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from segue.cli.common import JsonFlag, Mode, bold, cell, console, details_table, group, new_table, print_json, print_json_lines
+from segue.cli.common import (
+    JsonFlag,
+    Mode,
+    bold,
+    cell,
+    console,
+    details_table,
+    group,
+    new_table,
+    print_json,
+    print_json_lines,
+)
 
 app = group("Browse the destinations and warehouse engines Segue can send data to.")
 

@@ -199,6 +199,14 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False))
 
 
+def report(view: Any, as_json: bool, sentence: str) -> None:
+    """A command's result: the view as JSON with `--json`, else one human sentence."""
+    if as_json:
+        print_json(view)
+    else:
+        say(sentence)
+
+
 def print_json_lines(items: Iterable[Any]) -> None:
     for item in items:
         print_json(item)

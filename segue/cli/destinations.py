@@ -32,6 +32,7 @@ from segue.cli.common import (
     operator,
     print_json,
     print_json_lines,
+    report,
     say,
     settings_from_flags,
     settings_table,
@@ -135,9 +136,7 @@ def update(
         raise ConfigError("nothing to change: give --name, --setting, --settings-json or --mode")
     with control_plane(data_dir, database_url) as plane:
         view = plane.update_destination(operator(), instance, name=name, mode=mode, settings=settings)
-    if as_json:
-        return print_json(view)
-    say(f"Updated destination {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"Updated destination {bold(view['name'])} ({escape(view['id'])}).")
 
 
 @app.command("enable")
@@ -155,9 +154,7 @@ def disable(instance: InstanceId, as_json: JsonFlag = False, data_dir: DataDir =
 def _set_enabled(instance: str, enabled: bool, as_json: bool, data_dir, database_url) -> None:
     with control_plane(data_dir, database_url) as plane:
         view = plane.update_destination(operator(), instance, enabled=enabled)
-    if as_json:
-        return print_json(view)
-    say(f"{'Enabled' if enabled else 'Disabled'} destination {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} destination {bold(view['name'])} ({escape(view['id'])}).")
 
 
 @app.command("delete")
@@ -165,9 +162,7 @@ def delete(instance: InstanceId, as_json: JsonFlag = False, data_dir: DataDir = 
     """Delete a destination instance and its filters."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_destination(operator(), instance)
-    if as_json:
-        return print_json(view)
-    say(f"Deleted destination {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"Deleted destination {bold(view['name'])} ({escape(view['id'])}).")
 
 
 @app.command("test")

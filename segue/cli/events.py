@@ -11,7 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from segue.cli.common import DatabaseUrl, DataDir, console, group, load_settings, open_store
+from segue.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    console,
+    group,
+    load_settings,
+    open_store,
+)
 from segue.config import Settings
 
 app = group("Look at the events Segue stored.")

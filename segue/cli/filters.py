@@ -33,6 +33,7 @@ from segue.cli.common import (
     operator,
     print_json,
     print_json_lines,
+    report,
     say,
 )
 from segue.errors import ConfigError
@@ -163,9 +164,7 @@ def disable(
 def _set_enabled(instance: str, filter_id: str, enabled: bool, as_json: bool, data_dir, database_url) -> None:
     with control_plane(data_dir, database_url) as plane:
         view = plane.update_filter(operator(), instance, filter_id, enabled=enabled)
-    if as_json:
-        return print_json(view)
-    say(f"{'Enabled' if enabled else 'Disabled'} filter {bold(view['title'])}.")
+    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} filter {bold(view['title'])}.")
 
 
 @app.command("delete")
@@ -175,6 +174,4 @@ def delete(
     """Remove a filter from a destination instance."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_filter(operator(), instance, filter_id)
-    if as_json:
-        return print_json(view)
-    say(f"Deleted filter {bold(view['title'])}.")
+    report(view, as_json, f"Deleted filter {bold(view['title'])}.")

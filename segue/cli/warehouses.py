@@ -29,6 +29,7 @@ from segue.cli.common import (
     parse_duration,
     print_json,
     print_json_lines,
+    report,
     say,
     settings_from_flags,
     settings_table,
@@ -140,9 +141,7 @@ def update(
             view = plane.load_all_sources(operator(), warehouse)
         if given:
             view = plane.update_warehouse(operator(), warehouse, **given)
-    if as_json:
-        return print_json(view)
-    say(f"Updated warehouse {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"Updated warehouse {bold(view['name'])} ({escape(view['id'])}).")
 
 
 @app.command("enable")
@@ -160,9 +159,7 @@ def disable(warehouse: WarehouseRef, as_json: JsonFlag = False, data_dir: DataDi
 def _set_enabled(warehouse: str, enabled: bool, as_json: bool, data_dir, database_url) -> None:
     with control_plane(data_dir, database_url) as plane:
         view = plane.update_warehouse(operator(), warehouse, enabled=enabled)
-    if as_json:
-        return print_json(view)
-    say(f"{'Enabled' if enabled else 'Disabled'} warehouse {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} warehouse {bold(view['name'])} ({escape(view['id'])}).")
 
 
 @app.command("delete")
@@ -170,9 +167,7 @@ def delete(warehouse: WarehouseRef, as_json: JsonFlag = False, data_dir: DataDir
     """Delete a warehouse (its tables stay in the database)."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_warehouse(operator(), warehouse)
-    if as_json:
-        return print_json(view)
-    say(f"Deleted warehouse {bold(view['name'])} ({escape(view['id'])}).")
+    report(view, as_json, f"Deleted warehouse {bold(view['name'])} ({escape(view['id'])}).")
 
 
 def _source_names(plane) -> dict[str, str]:

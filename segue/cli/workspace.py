@@ -26,7 +26,7 @@ from segue.cli.common import (
     operator,
     print_json,
     print_json_lines,
-    say,
+    report,
     shorten,
 )
 
@@ -62,9 +62,7 @@ def set_plan(
     """Change the plan (refused while the workspace uses more than the new plan allows)."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.set_plan(operator(), plan)
-    if as_json:
-        return print_json(view)
-    say(f"The workspace is now on the {bold(view['plan'])} plan.")
+    report(view, as_json, f"The workspace is now on the {bold(view['plan'])} plan.")
 
 
 @app.command("rename")
@@ -77,9 +75,7 @@ def rename(
     """Rename the workspace."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.update_workspace(operator(), name=name)
-    if as_json:
-        return print_json(view)
-    say(f"Renamed the workspace to {bold(view['name'])}.")
+    report(view, as_json, f"Renamed the workspace to {bold(view['name'])}.")
 
 
 def audit(

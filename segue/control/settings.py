@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Mapping
 
 from segue.control.views import MASK
-from segue.destinations.settings import InvalidSettings, secret_names, split_secrets, validate_settings
+from segue.destinations.settings import (
+    InvalidSettings,
+    secret_names,
+    split_secrets,
+    validate_settings,
+)
 
 
 def checked_settings(model: type, values: Mapping, *, complete: bool) -> tuple[dict, dict]:

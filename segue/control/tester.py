@@ -13,7 +13,6 @@ from typing import Any, Iterable, Mapping
 
 import httpx
 
-
 from segue.control.views import MASK
 from segue.errors import ConfigError
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from segue.control.access import Actor, require_owner, require_write
-from segue.control.plans import check_sync_interval, require_feature, rules_for, warehouse_limit_message
+from segue.control.plans import (
+    check_sync_interval,
+    require_feature,
+    rules_for,
+    warehouse_limit_message,
+)
 from segue.control.settings import checked_settings, updated_values
 from segue.control.views import warehouse_view
 from segue.errors import NotFound, PlanLimit

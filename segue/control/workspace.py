@@ -7,6 +7,8 @@ from segue.control.plans import rules_for, warehouse_limit_message
 from segue.control.views import audit_view, token_view, user_view, workspace_view
 from segue.errors import ConfigError, PlanLimit
 
+MAX_AUDIT_PAGE = 1_000
+
 
 class WorkspaceUseCases:
     """Workspace settings, plan changes, audit, users and tokens (mixed into ControlPlane)."""
@@ -38,6 +40,7 @@ class WorkspaceUseCases:
 
     def list_audit(self, limit: int = 100, before_id: int | None = None, resource_id: str | None = None) -> list[dict]:
         """The newest changes first: who changed what and when."""
+        limit = max(1, min(limit, MAX_AUDIT_PAGE))
         records = self.store.list_audit(limit=limit, before_id=before_id, resource_id=resource_id)
         return [audit_view(record) for record in records]
 

@@ -12,7 +12,16 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
-    compact, dig, event_ms, json_or_none, json_request, method_presets, number, obj, text, traits_of,
+    compact,
+    dig,
+    event_ms,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    text,
+    traits_of,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
 from segue.errors import InvalidMessage

@@ -15,8 +15,18 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
-    basic_auth, compact, error_text, event_ms, event_seconds, json_or_none, json_request, method_presets, obj,
-    stable_hash, text, trait,
+    basic_auth,
+    compact,
+    error_text,
+    event_ms,
+    event_seconds,
+    json_or_none,
+    json_request,
+    method_presets,
+    obj,
+    stable_hash,
+    text,
+    trait,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
 from segue.errors import InvalidMessage

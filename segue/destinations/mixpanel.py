@@ -15,10 +15,24 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, model_validator
 
 from segue.destinations.common import (
-    basic_auth, compact, encode_json, event_ms, json_or_none, json_request, method_presets, obj, stable_hash, text,
+    basic_auth,
+    compact,
+    encode_json,
+    event_ms,
+    json_or_none,
+    json_request,
+    method_presets,
+    obj,
+    stable_hash,
+    text,
     traits_of,
 )
-from segue.destinations.contract import METHODS, Destination, DestinationSettings, Request
+from segue.destinations.contract import (
+    METHODS,
+    Destination,
+    DestinationSettings,
+    Request,
+)
 from segue.errors import InvalidMessage
 
 HOSTS = {"US": "https://api.mixpanel.com", "EU": "https://api-eu.mixpanel.com", "IN": "https://api-in.mixpanel.com"}

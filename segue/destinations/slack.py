@@ -14,7 +14,16 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from segue.destinations.common import dig, encode_json, error_text, json_request, method_presets, obj, text, trait
+from segue.destinations.common import (
+    dig,
+    encode_json,
+    error_text,
+    json_request,
+    method_presets,
+    obj,
+    text,
+    trait,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")

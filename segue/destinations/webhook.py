@@ -13,8 +13,19 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from segue.destinations.common import JSON_HEADERS, encode_json, error_text, json_or_none, method_presets
-from segue.destinations.contract import METHODS, Destination, DestinationSettings, Request
+from segue.destinations.common import (
+    JSON_HEADERS,
+    encode_json,
+    error_text,
+    json_or_none,
+    method_presets,
+)
+from segue.destinations.contract import (
+    METHODS,
+    Destination,
+    DestinationSettings,
+    Request,
+)
 from segue.destinations.settings import HttpUrlText
 
 BATCH_SIZE = 1000

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, Conflict, NotFound
+from segue.errors import Conflict, NotFound
 from segue.store.common import (
     UNSET,
     Record,

@@ -14,7 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segue.errors import ConfigError, NotFound
-from segue.store.common import UNSET, Record, change_details, given, require_bool, require_json, require_text, validate
+from segue.store.common import (
+    UNSET,
+    Record,
+    change_details,
+    given,
+    require_bool,
+    require_json,
+    require_text,
+    validate,
+)
 from segue.store.models import Destination, DestinationFilter, utcnow
 
 MAX_CONDITION_BYTES = 5 * 1024

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 import secrets
 import string
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy import (

@@ -17,8 +17,14 @@ from sqlalchemy.orm import Session
 
 from segue.errors import ConfigError, Conflict, NotFound
 from segue.store.common import Record, apply_changes, require_choice, require_text
-from segue.store.credentials import hash_password, hash_token, new_api_token, new_password, verify_password
-from segue.store.credentials import waste_password_check
+from segue.store.credentials import (
+    hash_password,
+    hash_token,
+    new_api_token,
+    new_password,
+    verify_password,
+    waste_password_check,
+)
 from segue.store.models import ROLES, ApiToken, User, utcnow
 
 USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
