@@ -41,6 +41,16 @@ class Settings:
     dedup_flush_keys: int = 100_000  # dedup keys kept in memory before one bulk write to dedup.db
     log_writer_process: bool = True  # group commit in a child process, beside ingest (see log/writer_process.py)
 
+    # Delivery to destinations (spec section 4.4).
+    delivery_timeout_seconds: float = 5.0  # a destination must answer within this, else retried
+    delivery_concurrency: int = 8  # simultaneous requests per destination instance
+    retry_window_seconds: float = 86_400.0  # give up this long after an event's first failure
+    retry_base_seconds: float = 1.0  # first backoff step; doubles per attempt, randomized
+    retry_max_delay_seconds: float = 3600.0  # longest wait between two attempts
+    user_hold_seconds: float = 3600.0  # a user's later events wait this long behind a retrying one
+    breaker_failures: int = 20  # consecutive retryable failures that pause a destination
+    breaker_open_seconds: float = 30.0  # first pause before one probe request (doubles, up to 10 min)
+
     # How often running processes look for config changes made elsewhere (CLI, app, API).
     config_poll_seconds: float = 0.5
 

@@ -23,7 +23,9 @@ from segue.config import Settings
 from segue.control import ControlPlane
 from segue.log import open_log
 from segue.log.protocol import EventLog
+from segue.destinations.registry import load_catalog
 from segue.pipeline.ingest import Ingestor
+from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.sources import SourceDirectory
 from segue.store.db import Store
 from segue.web.api import build_api
@@ -42,12 +44,16 @@ class Runtime:
         self.log = event_log or open_log(settings)
         self.sources = SourceDirectory(self.store, settings.config_poll_seconds)
         self.ingestor = Ingestor(settings, self.log, self.sources)
-        self.plane = ControlPlane(self.store)
+        self.catalog = load_catalog()
+        self.retries, self.delivery_stats = open_delivery_stores(settings)
+        self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats)
+        self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         ensure_owner_account(self.store, self.settings)
         await self.log.start()
+        await self.router.start()
         self.sources.refresh_now()
         self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
         self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune-log"))
@@ -74,7 +80,10 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.router.stop()
         await self.log.close()
+        await self.retries.close()
+        await self.delivery_stats.close()
         self.store.close()
 
 

@@ -97,6 +97,13 @@ class DestinationUseCases:
         settings = validate_settings(destination.settings, {**record.settings, **record.secrets})
         return send_test_event(destination, settings, record.secrets.values(), event_type, event)
 
+    async def delivery_summary(self, destination_id: str, since_seconds: float | None = None) -> dict:
+        """Event delivery (spec 4.5): delivered, retried, failed, filtered, latency, recent failures."""
+        record = self.store.get_destination(destination_id)
+        if self.delivery_stats is None:
+            raise ConfigError("event delivery records are kept by `segue serve`; none are open here")
+        return await self.delivery_stats.summary(record.id, since_seconds)
+
     # Destination filters (Business plan, spec section 4.6).
 
     def list_filters(self, destination_id: str) -> list[dict]:

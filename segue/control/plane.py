@@ -7,7 +7,7 @@ anything take the acting `Actor` first; every method returns JSON-ready views.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from segue.control.destinations import DestinationUseCases
 from segue.control.sources import SourceUseCases
@@ -21,10 +21,12 @@ from segue.warehouses.catalog import WAREHOUSE_ENGINES
 class ControlPlane(SourceUseCases, DestinationUseCases, WarehouseUseCases, WorkspaceUseCases):
     """Checks roles, plans and settings, then saves through the config store."""
 
-    def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None) -> None:
+    def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None,
+                 delivery_stats: Any | None = None) -> None:
         self.store = store
         self.catalog = catalog if catalog is not None else load_catalog()
         self.engines = engines if engines is not None else WAREHOUSE_ENGINES
+        self.delivery_stats = delivery_stats  # the router's event delivery records
 
     @property
     def plan(self) -> str:

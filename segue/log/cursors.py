@@ -1,6 +1,6 @@
 """cursors.db: each registered consumer's durable cursor (the last acknowledged offset).
 
-A new consumer's cursor is 0, so it starts at the oldest retained record, and its cursor pins
+A new consumer's cursor is 0 (the oldest retained record) or the head, and its cursor pins
 every segment until it acknowledges past it. synchronous=FULL: an ack survives power loss.
 """
 
@@ -30,11 +30,16 @@ class CursorStore:
             close_quietly(self._db)
             self._db = None
 
-    def register(self, name: str) -> int:
-        """The cursor of `name`, registering it at 0 if new."""
+    def register(self, name: str, start: int = 0) -> int:
+        """The cursor of `name`, registering it at `start` if new."""
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO cursors VALUES (?, 0)", (name,))
+            self._db.execute("INSERT OR IGNORE INTO cursors VALUES (?, ?)", (name, start))
             return self._db.execute("SELECT offset FROM cursors WHERE name = ?", (name,)).fetchone()[0]
+
+    def remove(self, name: str) -> None:
+        """Forget a consumer: it no longer holds back retention."""
+        with self._lock:
+            self._db.execute("DELETE FROM cursors WHERE name = ?", (name,))
 
     def save(self, name: str, offset: int) -> None:
         """Durably move a cursor forward (never back)."""

@@ -52,11 +52,15 @@ class MemoryLog:
         self.head.advance(self._last_offset)
         return offsets
 
-    def consumer(self, name: str) -> LogConsumer:
+    def consumer(self, name: str, start_at_head: bool = False) -> LogConsumer:
         if name not in self._consumers:
-            committed = self._cursors.setdefault(name, 0)
+            committed = self._cursors.setdefault(name, self._last_offset if start_at_head else 0)
             self._consumers[name] = LogConsumer(name, committed, self)
         return self._consumers[name]
+
+    async def remove_consumer(self, name: str) -> None:
+        self._consumers.pop(name, None)
+        self._cursors.pop(name, None)
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         if limit <= 0:

@@ -83,9 +83,14 @@ class EventLog(Protocol):
         Raises StorageUnavailable when the log cannot take writes.
         """
 
-    def consumer(self, name: str) -> Consumer:
-        """The consumer with this name, registering it (cursor 0: it starts at the oldest
-        retained record) if new. A registered consumer holds back prune() until it acks."""
+    def consumer(self, name: str, start_at_head: bool = False) -> Consumer:
+        """The consumer with this name, registering it if new: at cursor 0 (the oldest retained
+        record) or, with `start_at_head`, after the newest record (it sees only what comes
+        next). A registered consumer holds back prune() until it acks."""
+
+    async def remove_consumer(self, name: str) -> None:
+        """Forget a consumer and its cursor (a deleted destination): it no longer holds back
+        prune(); registering the name again starts afresh."""
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         """The newest `limit` records (optionally of one source), oldest first."""

@@ -108,11 +108,17 @@ class SqliteLog:
         self._writer.submit(AppendRequest(entries, future))
         return await future
 
-    def consumer(self, name: str) -> LogConsumer:
+    def consumer(self, name: str, start_at_head: bool = False) -> LogConsumer:
         if name not in self._consumers:
             self._require_writable()
-            self._consumers[name] = LogConsumer(name, self._cursors.register(name), self)
+            start = self.head.head if start_at_head else 0
+            self._consumers[name] = LogConsumer(name, self._cursors.register(name, start), self)
         return self._consumers[name]
+
+    async def remove_consumer(self, name: str) -> None:
+        self._require_writable()
+        self._consumers.pop(name, None)
+        await asyncio.to_thread(self._cursors.remove, name)
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         return await self._in_reader(self._newest, limit, source_id)

@@ -170,3 +170,27 @@ async def test_prune_without_consumers_follows_retention_only(open_log, clock):
     assert await log.prune() >= 2  # SQLite keeps the current segment, memory may drop all
     assert await log.append([entry("next")]) == [5]
     assert [r.offset for r in await log.newest(10)][-1] == 5
+
+
+async def test_a_consumer_started_at_the_head_sees_only_what_comes_next(open_log):
+    log = await open_log()
+    await log.append(entries(3, "old"))
+    fresh = log.consumer("fresh", start_at_head=True)
+    assert await fresh.committed() == 3
+    assert await fresh.fetch() == []
+    await log.append(entries(2, "new"))
+    assert [r.message_id for r in await fresh.fetch()] == ["new0", "new1"]
+    again = log.consumer("fresh", start_at_head=True)  # already registered: keeps its cursor
+    assert again is fresh
+
+
+async def test_a_removed_consumer_no_longer_holds_back_retention(open_log, clock):
+    log = await open_log(segment_max_records=2, retention_min_seconds=60)
+    for pair in range(2):
+        await log.append(entries(2, prefix=f"p{pair}-", received_at_ms=int(clock.now * 1000)))
+    log.consumer("gone")  # cursor 0 pins everything
+    clock.advance(61)
+    assert await log.prune() == 0
+    await log.remove_consumer("gone")
+    assert await log.prune() >= 2
+    assert await log.consumer("gone").committed() == 0, "a name registered again starts afresh"

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from segue.web.api.deps import ERRORS, Caller, Plane
 from segue.web.api.schemas import (
+    DeliverySummary,
     Destination,
     DestinationChange,
     DestinationIn,
@@ -63,6 +64,17 @@ def delete_destination(destinationId: str, plane: Plane, caller: Caller):
 def test_destination(destinationId: str, body: TestEventIn, plane: Plane, caller: Caller):
     """Send one test event through the instance now and show what was sent and answered."""
     return {"data": {"testResult": plane.test_destination(caller, destinationId, body.type, body.event)}}
+
+
+@router.get("/{destinationId}/delivery", response_model=envelope("delivery", DeliverySummary))
+async def delivery(
+    destinationId: str,
+    plane: Plane,
+    caller: Caller,
+    window: float | None = Query(None, gt=0, le=14 * 86_400, description="Only the last `window` seconds (default: all kept)."),
+):
+    """Event delivery: delivered, retried, failed, filtered (by reason), p50/p95 latency, recent failures."""
+    return {"data": {"delivery": await plane.delivery_summary(destinationId, window)}}
 
 
 @router.get("/{destinationId}/filters", response_model=envelope("filters", list[Filter]))

@@ -191,6 +191,22 @@ class TestResult(Out):
     requests: list[Exchange]
 
 
+class Latency(Out):
+    p50: float | None
+    p95: float | None
+
+
+class DeliverySummary(Out):
+    """Event delivery for one destination instance (spec 4.5)."""
+
+    delivered: int
+    retried: int
+    failed: int
+    filtered: dict[str, int]
+    latency_ms: Latency
+    recent_failures: list[dict[str, Any]]
+
+
 class DropEvent(Body):
     type: Literal["DROP"]
 

@@ -1,0 +1,328 @@
+"""Delivery: send a destination's requests, classify the answer, pace retries, mask samples.
+
+- `classify` turns an HTTP answer into an `Outcome` (delivered, retry, failed) with Segment's
+  retry classes (spec 4.3/4.4): 408, 423, 429, 500, 502-511, 598, 599 are retried; 501 and the
+  other 4xx (and anything else that is not 2xx) are final.
+- `Sender` sends the requests of one event (or one batch) in order and never raises for HTTP
+  or network trouble: timeouts and network errors are retry outcomes with a readable message.
+- `Backoff` spaces the attempts, `CircuitBreaker` stops hammering a destination that is down.
+- `mask_exchange` is the one place that hides secrets in what the app and the API show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import re
+import socket
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+from segue.destinations.contract import Request
+from segue.destinations.settings import MASK
+
+log = logging.getLogger(__name__)
+Interpret = Callable[[int, bytes], "str | None"]
+Kind = Literal["delivered", "retry", "failed"]
+
+SHOWN_BODY_CHARS = 2_000
+READ_BODY_BYTES = 64 * 1024  # read at most this much of a response (interpret needs the body)
+RETRY_STATUSES = frozenset({408, 423, 429, 500, *range(502, 512), 598, 599})
+AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
+CREDENTIAL = re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+URL_PASSWORD = re.compile(r"(://[^/@\s:]*:)[^/@\s]+@")
+SECONDS = re.compile(r"\d+(\.\d+)?")
+MAX_OPEN_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one event's requests (or one batch's)."""
+
+    kind: Kind
+    status: int | None
+    message: str
+    retry_after: float | None = None  # seconds, from the last response's Retry-After
+    response_body: str = ""  # the first SHOWN_BODY_CHARS characters
+    duration_ms: float = 0.0
+
+    def to_json(self) -> dict:
+        """The API's camelCase shape."""
+        return {
+            "kind": self.kind, "status": self.status, "message": self.message, "retryAfter": self.retry_after,
+            "responseBody": self.response_body, "durationMs": round(self.duration_ms, 1),
+        }
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes, interpret: Interpret | None = None) -> Outcome:
+    """The outcome of one HTTP answer; `interpret(status, body)` may supply the vendor's message."""
+    text = body[:SHOWN_BODY_CHARS * 4].decode("utf-8", "replace")[:SHOWN_BODY_CHARS]
+    if 200 <= status < 300:
+        return Outcome("delivered", status, f"HTTP {status}", None, text)
+    message = _vendor_message(interpret, status, body) or f"HTTP {status}"
+    if status in RETRY_STATUSES:
+        return Outcome("retry", status, message, parse_retry_after(_header(headers, "retry-after")), text)
+    return Outcome("failed", status, message, None, text)
+
+
+def _vendor_message(interpret: Interpret | None, status: int, body: bytes) -> str | None:
+    if interpret is None:
+        return None
+    try:
+        return interpret(status, body) or None
+    except Exception:  # a destination's reader of error bodies must not break delivery
+        return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    if isinstance(headers, httpx.Headers):
+        return headers.get(name)
+    return next((value for key, value in headers.items() if key.lower() == name), None)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or an HTTP date); None if unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC without a claim about the local zone
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+class Sender:
+    """Sends the requests of one event in order, at most `concurrency` requests at a time."""
+
+    def __init__(self, client: httpx.AsyncClient, *, concurrency: int = 8, timeout: float = 5.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def send(self, requests: Sequence[Request], interpret: Interpret | None = None) -> tuple[Outcome, list[dict]]:
+        """The combined outcome (the first one not delivered, else the last) and the exchange log."""
+        exchanges: list[dict] = []
+        outcome = Outcome("delivered", None, "nothing to send")
+        total_ms = 0.0
+        for number, request in enumerate(requests, 1):
+            async with self._slots:
+                outcome, exchange = await self._exchange(request, interpret)
+            exchanges.append(exchange)
+            total_ms += outcome.duration_ms
+            if outcome.kind != "delivered":
+                if len(requests) > 1:
+                    outcome = replace(outcome, message=f"request {number} of {len(requests)}: {outcome.message}")
+                break
+        return replace(outcome, duration_ms=total_ms), exchanges
+
+    async def _exchange(self, request: Request, interpret: Interpret | None) -> tuple[Outcome, dict]:
+        started = time.perf_counter()
+        received = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                status, headers, body = await self._request(request)
+        except Exception as error:  # every failure becomes an outcome
+            outcome = _error_outcome(error, self.timeout)
+        else:
+            outcome = classify(status, headers, body, interpret)
+            received = {"status": status, "headers": dict(headers), "body": outcome.response_body}
+        outcome = replace(outcome, duration_ms=(time.perf_counter() - started) * 1000)
+        error = None if received else outcome.message
+        return outcome, {"request": _request_json(request), "response": received, "error": error,
+                         "durationMs": round(outcome.duration_ms, 1)}
+
+    async def _request(self, request: Request) -> tuple[int, httpx.Headers, bytes]:
+        async with self.client.stream(
+            request.method, request.url, headers=dict(request.headers), content=request.body, timeout=self.timeout
+        ) as response:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= READ_BODY_BYTES:
+                    break
+            return response.status_code, response.headers, bytes(body[:READ_BODY_BYTES])
+
+
+def _request_json(request: Request) -> dict:
+    body = b"" if request.body is None else request.body[: SHOWN_BODY_CHARS * 4]
+    text = body.decode("utf-8", "replace")[:SHOWN_BODY_CHARS]
+    return {"method": request.method, "url": request.url, "headers": dict(request.headers), "body": text}
+
+
+def _error_outcome(error: Exception, timeout: float) -> Outcome:
+    """Timeouts and network errors are retried; a request that cannot be made at all is final."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, (TimeoutError, httpx.TimeoutException)):
+        return Outcome("retry", None, f"timeout after {timeout:g} s")
+    if isinstance(error, (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError, UnicodeError)):
+        return Outcome("failed", None, f"invalid request: {detail}")
+    if isinstance(error, httpx.HTTPError):
+        return Outcome("retry", None, _network_message(error, detail))
+    log.warning("unexpected error sending a request", exc_info=error)
+    return Outcome("retry", None, f"unexpected error: {type(error).__name__}: {detail}")
+
+
+def _network_message(error: BaseException, detail: str) -> str:
+    """Name the cause the way people search for it (httpx wraps the OSError several times)."""
+    for cause in _causes(error):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed: {cause.strerror or cause}"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the destination"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect: {detail}"
+    if isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
+        return f"connection lost: {detail}"
+    return f"{type(error).__name__}: {detail}"
+
+
+def _causes(error: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while error is not None and len(chain) < 10:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+class Backoff:
+    """Randomized exponential backoff with "equal jitter".
+
+    After the n-th failed attempt the wait is half of `base * 2**(n-1)` (capped at `cap`) plus
+    a uniform random part up to the other half: never less than half the exponential step, so
+    a retry never comes right away, and spread out so that many events do not retry together.
+    A Retry-After from the destination is a lower bound (itself capped at `cap`).
+    """
+
+    def __init__(self, base: float = 1.0, cap: float = 3600.0, rng: random.Random | None = None) -> None:
+        self.base = base
+        self.cap = cap
+        self.rng = rng or random.Random()
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after `attempt` failed attempts (1 after the first failure)."""
+        step = min(self.cap, self.base * 2.0 ** min(max(attempt, 1) - 1, 64))
+        wait = step / 2 + self.rng.uniform(0, step / 2)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.cap))
+        return wait
+
+
+class CircuitBreaker:
+    """Stops sending to a destination that keeps failing, then probes it with one request.
+
+    Closed: everything goes. `failure_threshold` consecutive retryable outcomes open it. Open:
+    nothing goes for `open_seconds`, then half-open: `allow()` lets one probe through. A
+    delivered outcome closes it (and resets the open time); a retryable one during the probe
+    reopens it for twice as long (at most 10 min). Final failures (4xx) do not count against
+    the destination, which did answer; a probe answered that way closes it.
+    """
+
+    def __init__(self, *, failure_threshold: int = 20, open_seconds: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.failure_threshold = failure_threshold
+        self.initial_open_seconds = self.open_seconds = open_seconds
+        self.clock = clock
+        self.failures = 0
+        self._opened_at: float | None = None
+        self._probing = False
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        if self._opened_at is None:
+            return "closed"
+        return "half_open" if self._probing or self.clock() >= self.open_until else "open"
+
+    @property
+    def open_until(self) -> float | None:
+        """Clock time at which an open breaker lets a probe through; None when closed."""
+        return None if self._opened_at is None else self._opened_at + self.open_seconds
+
+    def allow(self) -> bool:
+        """May a request go now? In half-open state, True once (the probe)."""
+        state = self.state
+        if state == "half_open" and not self._probing:
+            self._probing = True
+            return True
+        return state == "closed"
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.kind == "delivered" or (outcome.kind == "failed" and self._probing):
+            self._close()
+        elif outcome.kind == "retry":
+            self._count_failure()
+
+    def _count_failure(self) -> None:
+        state = self.state
+        if state == "half_open":
+            self.open_seconds = min(self.open_seconds * 2, max(MAX_OPEN_SECONDS, self.initial_open_seconds))
+            self._open()
+        elif state == "closed":
+            self.failures += 1
+            if self.failures >= self.failure_threshold:
+                self._open()
+
+    def _open(self) -> None:
+        self._opened_at = self.clock()
+        self._probing = False
+
+    def _close(self) -> None:
+        self.failures = 0
+        self.open_seconds = self.initial_open_seconds
+        self._opened_at = None
+        self._probing = False
+
+
+def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
+    """A function that masks every secret (raw, URL- or JSON-escaped) and any Basic/Bearer credential."""
+    forms = {form for secret in secrets if secret for form in _escaped_forms(secret)}
+    ordered = sorted(forms, key=len, reverse=True)  # a secret inside a longer one: the longer first
+
+    def redact(text: str) -> str:
+        for form in ordered:
+            text = text.replace(form, MASK)
+        text = URL_PASSWORD.sub(lambda match: match.group(1) + MASK + "@", text)
+        return CREDENTIAL.sub(lambda match: f"{match.group(1)} {MASK}", text)
+
+    return redact
+
+
+def _escaped_forms(secret: str) -> set[str]:
+    return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]} - {""}
+
+
+def mask_exchange(exchange: dict, secrets: Iterable[str]) -> dict:
+    """A copy of an exchange (or any JSON-like value) with secrets masked everywhere.
+
+    `Authorization` headers are masked whatever their scheme: `Basic ••••`, `Token ••••`.
+    """
+    return _masked(exchange, redactor(secrets), None)
+
+
+def _masked(value: Any, redact: Callable[[str], str], key: str | None) -> Any:
+    if isinstance(value, Mapping):
+        return {name: _masked(item, redact, name) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(item, redact, None) for item in value]
+    if isinstance(value, str):
+        return _mask_credential(value) if key and key.lower() in AUTH_HEADERS else redact(value)
+    return value
+
+
+def _mask_credential(value: str) -> str:
+    scheme, _, rest = value.strip().partition(" ")
+    return f"{scheme} {MASK}" if rest else MASK

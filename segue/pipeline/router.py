@@ -1,0 +1,152 @@
+"""The router: one delivery worker per enabled cloud-mode destination instance.
+
+It follows the config store (the workspace's `config_version`, polled like the write keys)
+and starts a worker when an instance is enabled, stops it when the instance is disabled,
+and forgets its cursor and retries when the instance is deleted. A new instance's cursor
+starts at the head of the log: it receives what arrives while it is enabled (Replay is how
+history reaches a destination). A changed setting or filter reaches the running worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any, Callable
+
+import httpx
+
+from segue.config import Settings
+from segue.destinations.registry import Catalog
+from segue.destinations.settings import InvalidSettings, merge_settings
+from segue.pipeline.delivery import Sender
+from segue.pipeline.retries import SqliteRetryQueue
+from segue.pipeline.stats import SqliteStatsStore
+from segue.pipeline.routing import InstanceConfig
+from segue.pipeline.worker import InstanceWorker, consumer_name
+
+log = logging.getLogger(__name__)
+STATS_FLUSH_SECONDS = 1.0
+
+
+def open_delivery_stores(settings: Settings) -> tuple[SqliteRetryQueue, SqliteStatsStore]:
+    """The retry queue and the delivery records, in `<data dir>/delivery/`."""
+    directory = settings.data_dir / "delivery"
+    directory.mkdir(parents=True, exist_ok=True)
+    return SqliteRetryQueue(directory / "retries.db"), SqliteStatsStore(directory / "stats.db")
+
+
+class Router:
+    """Starts, reconfigures and stops the delivery workers as the configuration changes."""
+
+    def __init__(self, settings: Settings, store: Any, event_log: Any, catalog: Catalog, retries: Any, stats: Any,
+                 client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings, self.store, self.log, self.catalog = settings, store, event_log, catalog
+        self.clock = clock
+        self.retries, self.stats = retries, stats
+        self.client = client or httpx.AsyncClient(timeout=settings.delivery_timeout_seconds)
+        self.workers: dict[str, InstanceWorker] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._known: set[str] = set()
+        self._version: int | None = None
+        self._background: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await self.reconcile()
+        self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
+                            asyncio.create_task(self._flush_stats(), name="router-flush-stats")]
+
+    async def stop(self) -> None:
+        for task in [*self._background, *self._tasks.values()]:
+            task.cancel()
+        for task in [*self._background, *self._tasks.values()]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.workers.clear()
+        await self.stats.flush()
+        await self.client.aclose()
+
+    async def reconcile(self) -> None:
+        """Make the running workers match the enabled cloud-mode instances."""
+        self._version = await asyncio.to_thread(self.store.config_version)
+        configs, existing = await asyncio.to_thread(self._load)
+        for instance_id in set(self.workers) - set(configs):
+            await self._stop_worker(instance_id)
+        for instance_id in self._known - existing:
+            await self._forget(instance_id)
+        for instance_id, config in configs.items():
+            self._run_worker(config)
+        self._known = existing
+
+    def _load(self) -> tuple[dict[str, InstanceConfig], set[str]]:
+        plan = self.store.get_workspace().plan
+        records = self.store.list_destinations()
+        configs = {}
+        for record in records:
+            if record.enabled and record.mode == "cloud" and record.catalog_slug in self.catalog:
+                config = self._config(record, plan)
+                if config is not None:
+                    configs[record.id] = config
+        return configs, {record.id for record in records}
+
+    def _config(self, record: Any, plan: str) -> InstanceConfig | None:
+        destination = self.catalog.get(record.catalog_slug)
+        try:
+            settings = merge_settings(destination.settings, record.settings, record.secrets)
+        except InvalidSettings as error:
+            log.error("destination %s is enabled but its settings are invalid: %s", record.id, error.message)
+            return None
+        filters = self._filters(record.id) if plan == "business" else ()
+        secrets = tuple(str(value) for value in record.secrets.values() if value)
+        return InstanceConfig(record.id, record.source_id, destination, settings, secrets, filters)
+
+    def _filters(self, instance_id: str) -> tuple[dict, ...]:
+        return tuple(
+            {"title": item.title, "if": item.condition, "actions": item.actions, "enabled": True}
+            for item in self.store.list_filters(instance_id) if item.enabled
+        )
+
+    def _run_worker(self, config: InstanceConfig) -> None:
+        worker = self.workers.get(config.id)
+        if worker is not None:
+            worker.config = config  # settings or filters may have changed
+            return
+        consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)
+        sender = Sender(self.client, concurrency=self.settings.delivery_concurrency, timeout=self.settings.delivery_timeout_seconds)
+        worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock)
+        self.workers[config.id] = worker
+        self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")
+
+    async def _stop_worker(self, instance_id: str) -> None:
+        """Disabled: stop, and drop the cursor: a disabled instance receives nothing, so when it
+        is enabled again it starts at the head (its parked retries stay until deleted)."""
+        self.workers.pop(instance_id)
+        task = self._tasks.pop(instance_id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.log.remove_consumer(consumer_name(instance_id))
+
+    async def _forget(self, instance_id: str) -> None:
+        """Deleted: its cursor and parked retries go too, so they hold nothing back."""
+        await self.log.remove_consumer(consumer_name(instance_id))
+        await self.retries.drop_instance(instance_id)
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.config_poll_seconds)
+            try:
+                if await asyncio.to_thread(self.store.config_version) != self._version:
+                    await self.reconcile()
+            except Exception:  # a store hiccup must not stop delivery; the next poll retries
+                log.exception("could not follow destination changes in the config store")
+
+    async def _flush_stats(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_FLUSH_SECONDS)
+            try:
+                await self.stats.flush()
+            except Exception:
+                log.exception("could not save delivery statistics")

@@ -1,0 +1,191 @@
+"""One destination instance's delivery loop: its own cursor, retries and circuit breaker.
+
+Each loop turn first retries the parked events that are due, then, while the breaker is
+closed, reads the next records from the event log, routes them, sends them (users in
+parallel, each user's events in order) and acknowledges the log only once every record is
+delivered, finally failed, filtered or parked on disk for a retry. A user whose event waits
+for a retry has their later events parked behind it, for at most `user_hold_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable
+
+import orjson
+
+from segue.config import Settings
+from segue.log.protocol import Record
+from segue.pipeline.delivery import Backoff, CircuitBreaker, Outcome, Sender, mask_exchange
+from segue.pipeline.retries import Parked, ParkRequest
+from segue.pipeline.routing import InstanceConfig, route
+
+log = logging.getLogger(__name__)
+FETCH_LIMIT = 200
+IDLE_WAIT_SECONDS = 0.2
+WAITING_BEHIND = "waiting behind an earlier event of this user"
+
+
+def consumer_name(instance_id: str) -> str:
+    return f"destination:{instance_id}"
+
+
+def user_key(event: dict) -> str:
+    return str(event.get("userId") or event.get("anonymousId") or "")
+
+
+class InstanceWorker:
+    """Delivers one instance's events; `run()` until cancelled."""
+
+    def __init__(self, config: InstanceConfig, consumer: Any, sender: Sender, retries: Any, stats: Any,
+                 settings: Settings, clock: Callable[[], float] = time.time, sample: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.consumer = consumer
+        self.sender = sender
+        self.retries = retries
+        self.stats = stats
+        self.settings = settings
+        self.clock = clock
+        self.sample = sample
+        self.backoff = Backoff(settings.retry_base_seconds, settings.retry_max_delay_seconds)
+        self.breaker = CircuitBreaker(failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds)
+        self._held_since: dict[str, float] = {}
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad turn must not end delivery; the log keeps the events
+                log.exception("delivery to %s failed; retrying shortly", self.config.id)
+                self.consumer.rewind()
+                await asyncio.sleep(1.0)
+
+    async def step(self) -> bool:
+        """One turn: due retries, then new records; True when there was work."""
+        retried = await self._retry_due()
+        if self.breaker.state != "closed":
+            await asyncio.sleep(IDLE_WAIT_SECONDS)
+            return retried
+        records = await self.consumer.fetch(FETCH_LIMIT, wait=0 if retried else IDLE_WAIT_SECONDS)
+        if records:
+            await self._deliver_records(records)
+        return retried or bool(records)
+
+    # New records ---------------------------------------------------------------------------
+
+    async def _deliver_records(self, records: list[Record]) -> None:
+        waiting = await self.retries.waiting_users(self.config.id)
+        by_user: dict[str, list[tuple[Record, dict]]] = {}
+        for record in records:
+            if record.source_id == self.config.source_id:
+                event = orjson.loads(record.payload)
+                by_user.setdefault(user_key(event), []).append((record, event))
+        parks: list[ParkRequest] = []
+        chains = [self._deliver_user(user, items, user in waiting, parks) for user, items in by_user.items()]
+        await asyncio.gather(*chains)
+        if parks:
+            await self.retries.park(parks)
+        await self.consumer.ack(records[-1].offset)
+
+    async def _deliver_user(self, user: str, items: list, waiting: bool, parks: list[ParkRequest]) -> None:
+        held = waiting and not self._hold_expired(user)
+        for record, event in items:
+            if held:
+                parks.append(self._park_request(record, user, reason=WAITING_BEHIND, blocked=True))
+                continue
+            outcome = await self._attempt(event, record.received_at_ms)
+            if outcome is not None and outcome.kind == "retry":
+                parks.append(self._park_request(record, user, reason=outcome.message, outcome=outcome))
+                self._held_since.setdefault(user, self.clock())
+                held = True
+
+    # Retries -------------------------------------------------------------------------------
+
+    async def _retry_due(self) -> bool:
+        due = await self.retries.due(self.config.id, self.clock(), limit=50)
+        for parked in due:
+            if not self.breaker.allow():
+                break
+            await self._retry(parked)
+        return bool(due)
+
+    async def _retry(self, parked: Parked) -> None:
+        now = self.clock()
+        if parked.attempts and now - parked.first_failed_at > self.settings.retry_window_seconds:
+            self.stats.record_failed(self.config.id, self._sample(parked, f"gave up after {parked.attempts} attempts: {parked.reason}"))
+            return await self._finish(parked)
+        outcome = await self._attempt(orjson.loads(parked.payload), parked.received_at_ms)
+        if outcome is None or outcome.kind != "retry":
+            return await self._finish(parked)
+        attempts = parked.attempts + 1
+        await self.retries.reschedule(parked.id, now + self.backoff.delay(attempts, outcome.retry_after), attempts, outcome.message)
+        if now - self._held_since.setdefault(parked.user_key, parked.first_failed_at) > self.settings.user_hold_seconds:
+            await self._release_behind(parked)
+
+    async def _finish(self, parked: Parked) -> None:
+        await self.retries.done([parked.id])
+        self._held_since.pop(parked.user_key, None)
+        await self.retries.release_user(self.config.id, parked.user_key, self.clock())
+
+    async def _release_behind(self, parked: Parked) -> None:
+        """The hold is over: the user's later events go on; this one retries behind them."""
+        await self.retries.done([parked.id])
+        moved = ParkRequest(**{**_fields(parked), "next_attempt_at": parked.next_attempt_at})
+        await self.retries.park([moved])
+        await self.retries.release_user(self.config.id, parked.user_key, self.clock())
+        self._held_since[parked.user_key] = self.clock()
+
+    # Sending -------------------------------------------------------------------------------
+
+    async def _attempt(self, event: dict, received_at_ms: int) -> Outcome | None:
+        """Route and send one event; records the outcome. None when nothing was sent."""
+        decision = route(event, self.config, self.sample) if self.sample else route(event, self.config)
+        if decision.filtered:
+            self.stats.record_filtered(self.config.id, decision.filtered)
+            return None
+        if decision.failed:
+            self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
+            return None
+        outcome, exchanges = await self.sender.send(decision.requests, self.config.destination.interpret)
+        self.breaker.record(outcome)
+        self._count(outcome, event, exchanges, received_at_ms)
+        return outcome
+
+    def _count(self, outcome: Outcome, event: dict, exchanges: list, received_at_ms: int) -> None:
+        if outcome.kind == "delivered":
+            self.stats.record_delivered(self.config.id, self.clock() * 1000 - received_at_ms)
+        elif outcome.kind == "retry":
+            self.stats.record_retry(self.config.id)
+        else:
+            self.stats.record_failed(self.config.id, self._failure(event, exchanges, outcome.message, outcome))
+
+    def _failure(self, event: dict, exchanges: list, message: str, outcome: Outcome | None) -> dict:
+        masked = [mask_exchange(exchange, self.config.secrets) for exchange in exchanges]
+        return {
+            "at": self.clock(), "messageId": event.get("messageId"), "event": event, "exchanges": masked,
+            "outcome": {"kind": "failed", "status": outcome.status if outcome else None, "message": message},
+        }
+
+    def _sample(self, parked: Parked, message: str) -> dict:
+        return self._failure(orjson.loads(parked.payload), [], message, None)
+
+    def _park_request(self, record: Record, user: str, *, reason: str, blocked: bool = False, outcome: Outcome | None = None) -> ParkRequest:
+        now = self.clock()
+        delay = 0.0 if blocked else self.backoff.delay(1, outcome.retry_after if outcome else None)
+        return ParkRequest(
+            instance_id=self.config.id, user_key=user, offset=record.offset, payload=record.payload,
+            received_at_ms=record.received_at_ms, attempts=0 if blocked else 1, next_attempt_at=now + delay,
+            first_failed_at=now, reason=reason, blocked=blocked,
+        )
+
+    def _hold_expired(self, user: str) -> bool:
+        since = self._held_since.get(user)
+        return since is not None and self.clock() - since > self.settings.user_hold_seconds
+
+
+def _fields(parked: Parked) -> dict:
+    return {name: getattr(parked, name) for name in ParkRequest.__dataclass_fields__}

@@ -1,0 +1,170 @@
+"""The router and delivery workers against a local scripted destination server."""
+
+from __future__ import annotations
+
+import pytest
+
+import asyncio
+
+from segue.control import OPERATOR
+from tests.pipeline.router_world import eventually, scripted_server, summary_when, world  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.slow
+
+
+async def test_enabled_instances_get_their_sources_events_in_order(world):
+    world.webhook("/a")
+    router = world.router()
+    await router.start()
+    sent = await world.send(*({"event": f"E{n}"} for n in range(20)))
+    await world.send({"event": "elsewhere"}, source_id="src_other")
+    await eventually(lambda: len(world.server.bodies("/a")) == 20)
+    assert [body["messageId"] for body in world.server.bodies("/a")] == [event["messageId"] for event in sent]
+    await summary_when(world, world.plane.list_destinations()[0]["id"], lambda s: s["delivered"] == 20)
+
+
+async def test_disabled_instances_receive_nothing_and_enabling_starts_at_the_head(world):
+    hook = world.webhook("/off", enabled=False)
+    router = world.router()
+    await router.start()
+    await world.send({"event": "while disabled"})
+    world.plane.update_destination(OPERATOR, hook["id"], enabled=True)
+    await eventually(lambda: hook["id"] in router.workers)
+    await world.send({"event": "after enabling"})
+    await eventually(lambda: len(world.server.bodies("/off")) == 1)
+    assert [body["event"] for body in world.server.bodies("/off")] == ["after enabling"]
+
+
+async def test_the_integrations_object_routes_as_segment_does(world):
+    world.webhook("/w")
+    router = world.router()
+    await router.start()
+    cases = [
+        ({"All": False, "Mixpanel": True, "Webhooks": True}, True),   # spec vector 6
+        ({"All": False, "Mixpanel": True}, False),
+        ({"Webhooks": False}, False),
+        ({"webhooks": False}, True),                                   # names are case-sensitive
+        ({"All": False, "Webhooks": {"option": 1}}, True),             # an options object counts as true
+        ({}, True),
+    ]
+    sent = await world.send(*({"event": f"case {n}", "integrations": value} for n, (value, _) in enumerate(cases)))
+    expected = [event["event"] for event, (_, wanted) in zip(sent, cases) if wanted]
+    await eventually(lambda: len(world.server.bodies("/w")) == len(expected))
+    await world.send({"event": "last"})
+    await eventually(lambda: len(world.server.bodies("/w")) == len(expected) + 1)
+    assert [body["event"] for body in world.server.bodies("/w")][:-1] == expected
+    instance_id = next(iter(router.workers))
+    await summary_when(world, instance_id, lambda s: s["filtered"] == {"integrations object": len(cases) - len(expected)})
+
+
+async def test_retryable_failures_are_retried_until_delivered_once(world):
+    world.server.script("/r", [500, 503, {"status": 429, "headers": {"Retry-After": "0"}}, 200])
+    hook = world.webhook("/r")
+    router = world.router()
+    await router.start()
+    [event] = await world.send({"event": "flaky"})
+    await eventually(lambda: len(world.server.bodies("/r")) == 1)
+    assert [r.status for r in world.server.received] == [500, 503, 429, 200]
+    assert world.server.bodies("/r")[0]["messageId"] == event["messageId"]
+    await summary_when(world, hook["id"], lambda s: (s["delivered"], s["retried"], s["failed"]) == (1, 3, 0))
+    assert await world.retries.count(hook["id"]) == 0
+
+
+async def test_a_permanent_failure_is_counted_with_a_masked_sample(world):
+    secret = "topsecret-signing-key-123"
+    world.server.script("/bad", [{"status": 400, "body": b'{"message": "field x is invalid"}'}])
+    hook = world.webhook("/bad", sharedSecret=secret)
+    router = world.router()
+    await router.start()
+    await world.send({"event": "rejected"}, {"event": "fine"})
+    await eventually(lambda: len(world.server.received) == 2)
+    summary = await summary_when(world, hook["id"], lambda s: (s["delivered"], s["failed"], s["retried"]) == (1, 1, 0))
+    [failure] = summary["recentFailures"]
+    assert "field x is invalid" in str(failure) and secret not in str(failure)
+
+
+async def test_a_retrying_user_holds_back_only_their_own_later_events(world):
+    clock = FakeClock()  # retries become due only when the test moves the clock
+    world.server.script("/o", [500])  # user a's first event fails once
+    hook = world.webhook("/o")
+    router = world.router()
+    router.clock = clock
+    await router.start()
+    await world.send({"userId": "a", "event": "a1"})
+    await eventually(lambda: len(world.server.received) == 1)
+    await world.send({"userId": "a", "event": "a2"}, {"userId": "b", "event": "b1"}, {"userId": "a", "event": "a3"})
+    await eventually(lambda: [body["event"] for body in world.server.bodies("/o")] == ["b1"])
+    await eventually_async(lambda: world.retries.count(hook["id"]), 3)  # a1 waits, a2 and a3 behind it
+    for _ in range(3):
+        clock.advance(60)
+        await asyncio.sleep(0.3)
+    await eventually(lambda: len(world.server.bodies("/o")) == 4)
+    assert [body["event"] for body in world.server.bodies("/o")] == ["b1", "a1", "a2", "a3"]
+
+
+async def test_timeouts_and_refused_connections_are_retried(world, scripted_server):
+    world.server.script("/slow", [{"status": 200, "delay": 1.0}])  # past the 0.5 s timeout
+    world.webhook("/slow")
+    refused = world.plane.create_destination(OPERATOR, source=world.source["id"], slug="webhook", name="refused",
+                                             settings={"url": "http://127.0.0.1:9/nothing"}, enabled=True)
+    router = world.router()
+    await router.start()
+    await world.send({"event": "patience"})
+    await eventually(lambda: len(world.server.bodies("/slow")) == 2)  # the slow answer, then the retry
+    await summary_when(world, refused["id"], lambda s: s["retried"] >= 1)
+    assert await world.retries.count(refused["id"]) == 1
+
+
+async def test_a_restart_in_the_middle_of_delivery_loses_nothing(world):
+    world.server.script("/re", [500] * 3)
+    world.webhook("/re")
+    first = world.router()
+    await first.start()
+    sent = await world.send(*({"userId": f"u{n % 3}", "event": f"E{n}"} for n in range(30)))
+    await eventually(lambda: len(world.server.received) >= 5)
+    await first.stop()
+    world.routers.remove(first)
+    second = world.router()
+    await second.start()
+    await eventually(lambda: {b["messageId"] for b in world.server.bodies("/re")} == {e["messageId"] for e in sent})
+
+
+async def eventually_async(read, expected, timeout: float = 10.0):
+    """Wait until `await read()` equals `expected`."""
+    for _ in range(int(timeout / 0.02)):
+        if await read() == expected:
+            return
+        await asyncio.sleep(0.02)
+    assert await read() == expected
+
+
+class FakeClock:
+    """Time that tests move by hand; starts now."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_destination_down_for_an_hour_does_not_hold_back_another(world):
+    clock = FakeClock()
+    world.server.default = 200
+    world.server.script("/down", [503] * 10_000)
+    down, healthy = world.webhook("/down"), world.webhook("/up")
+    router = world.router()
+    router.clock = clock
+    await router.start()
+    for minute in range(60):  # an hour of simulated time, events arriving every minute
+        await world.send(*({"userId": f"u{n}", "event": f"m{minute}-{n}"} for n in range(5)))
+        clock.advance(60)
+        await eventually(lambda: len(world.server.bodies("/up")) == 5 * (minute + 1), timeout=5)
+    await summary_when(world, healthy["id"], lambda s: s["delivered"] == 300)
+    await summary_when(world, down["id"], lambda s: s["delivered"] == 0 and s["retried"] >= 5)
+    await eventually_async(lambda: world.retries.count(down["id"]), 300)  # the backlog waits, nothing lost

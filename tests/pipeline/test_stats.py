@@ -1,0 +1,152 @@
+"""Delivery records: the same summaries from the memory twin and SQLite; flushes and windows."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from segue.errors import StorageUnavailable
+from segue.pipeline.stats import SqliteStatsStore, bucket_ms, latency_bucket
+
+
+def sample(n: int) -> dict:
+    return {"at": n, "messageId": f"m{n}", "event": {"type": "track"}, "exchanges": [], "outcome": {"kind": "failed"}}
+
+
+async def test_summary_counts_everything(stats_store):
+    stats_store.record_delivered("dst_a", 120.0)
+    stats_store.record_delivered("dst_a", 80.0, n=2)
+    stats_store.record_retry("dst_a")
+    stats_store.record_retry("dst_a", n=3)
+    stats_store.record_failed("dst_a", sample(1))
+    stats_store.record_failed("dst_a")
+    stats_store.record_filtered("dst_a", "integrations object")
+    stats_store.record_filtered("dst_a", "filter 'x': DROP", n=4)
+    stats_store.record_delivered("dst_b", 5.0)
+    await stats_store.flush()
+    summary = await stats_store.summary("dst_a")
+    assert set(summary) == {"delivered", "retried", "failed", "filtered", "latencyMs", "recentFailures"}
+    assert (summary["delivered"], summary["retried"], summary["failed"]) == (3, 4, 2)
+    assert summary["filtered"] == {"integrations object": 1, "filter 'x': DROP": 4}
+    assert summary["recentFailures"] == [sample(1)]
+    assert summary["latencyMs"]["p50"] == pytest.approx(80, rel=0.12)
+    assert summary["latencyMs"]["p95"] == pytest.approx(120, rel=0.12)
+
+
+async def test_an_instance_with_nothing_recorded(stats_store):
+    assert await stats_store.summary("dst_x") == {
+        "delivered": 0, "retried": 0, "failed": 0, "filtered": {}, "latencyMs": {"p50": None, "p95": None},
+        "recentFailures": [],
+    }
+
+
+async def test_percentiles_are_within_the_bucket_width(stats_store):
+    for ms in range(1, 1001):
+        stats_store.record_delivered("dst_a", float(ms))
+    await stats_store.flush()
+    latency = (await stats_store.summary("dst_a"))["latencyMs"]
+    assert latency["p50"] == pytest.approx(500, rel=0.12)
+    assert latency["p95"] == pytest.approx(950, rel=0.12)
+
+
+def test_buckets_cover_sub_millisecond_to_years():
+    assert latency_bucket(-5) == latency_bucket(0.3) == 0
+    for ms in (1, 7.5, 999, 86_400_000):
+        assert bucket_ms(latency_bucket(ms)) == pytest.approx(ms, rel=0.12)
+    assert latency_bucket(1e15) == latency_bucket(1e18)
+
+
+async def test_buffered_records_count_before_a_flush(stats_store):
+    stats_store.record_delivered("dst_a", 10.0)
+    await stats_store.flush()
+    stats_store.record_delivered("dst_a", 10.0)
+    stats_store.record_failed("dst_a", sample(2))
+    summary = await stats_store.summary("dst_a")
+    assert (summary["delivered"], summary["failed"], summary["recentFailures"]) == (2, 1, [sample(2)])
+
+
+async def test_windows_count_only_recent_minutes(stats_store, clock):
+    stats_store.record_delivered("dst_a", 10.0)
+    stats_store.record_failed("dst_a", sample(1))
+    await stats_store.flush()
+    clock.advance(3600)
+    stats_store.record_delivered("dst_a", 10.0, n=5)
+    stats_store.record_filtered("dst_a", "disabled")
+    stats_store.record_failed("dst_a", sample(2))
+    await stats_store.flush()
+    recent = await stats_store.summary("dst_a", since_seconds=600)
+    assert (recent["delivered"], recent["failed"], recent["filtered"]) == (5, 1, {"disabled": 1})
+    assert recent["recentFailures"] == [sample(2)]
+    everything = await stats_store.summary("dst_a", since_seconds=14 * 86_400)
+    assert (everything["delivered"], everything["failed"]) == (6, 2)
+    assert everything["recentFailures"] == [sample(2), sample(1)]
+    assert (await stats_store.summary("dst_a"))["delivered"] == 6
+
+
+async def test_only_the_last_20_failures_are_kept_newest_first(stats_store):
+    for n in range(15):
+        stats_store.record_failed("dst_a", sample(n))
+    await stats_store.flush()
+    for n in range(15, 30):
+        stats_store.record_failed("dst_a", sample(n))
+    await stats_store.flush()
+    summary = await stats_store.summary("dst_a")
+    assert summary["failed"] == 30
+    assert [item["messageId"] for item in summary["recentFailures"]] == [f"m{n}" for n in range(29, 9, -1)]
+
+
+async def test_drop_instance(stats_store):
+    stats_store.record_delivered("dst_a", 1.0)
+    stats_store.record_failed("dst_a", sample(1))
+    await stats_store.flush()
+    stats_store.record_retry("dst_a")
+    stats_store.record_retry("dst_b")
+    await stats_store.drop_instance("dst_a")
+    assert (await stats_store.summary("dst_a"))["retried"] == 0
+    assert (await stats_store.summary("dst_a"))["recentFailures"] == []
+    assert (await stats_store.summary("dst_b"))["retried"] == 1
+
+
+async def test_sqlite_flush_persists_in_one_file(tmp_path, clock):
+    store = SqliteStatsStore(tmp_path / "stats.db", clock)
+    store.record_delivered("dst_a", 42.0, n=3)
+    store.record_filtered("dst_a", "no matching mapping")
+    store.record_failed("dst_a", {**sample(1), "raw": b"bytes are kept as text"})
+    await store.close()  # flushes
+    reopened = SqliteStatsStore(tmp_path / "stats.db", clock)
+    summary = await reopened.summary("dst_a")
+    assert (summary["delivered"], summary["filtered"]) == (3, {"no matching mapping": 1})
+    assert summary["recentFailures"][0]["raw"] == "b'bytes are kept as text'"
+    await reopened.close()
+
+
+async def test_a_failed_flush_keeps_the_records_for_the_next_one(tmp_path, clock, monkeypatch):
+    store = SqliteStatsStore(tmp_path / "stats.db", clock)
+    store.record_delivered("dst_a", 10.0, n=2)
+    store.record_failed("dst_a", sample(1))
+    original = store._write
+
+    def broken(*args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_write", broken)
+    with pytest.raises(StorageUnavailable):
+        await store.flush()
+    store.record_delivered("dst_a", 10.0)
+    monkeypatch.setattr(store, "_write", original)
+    await store.flush()
+    summary = await store.summary("dst_a")
+    assert (summary["delivered"], summary["failed"], len(summary["recentFailures"])) == (3, 1, 1)
+    await store.close()
+
+
+async def test_sqlite_prunes_minutes_older_than_the_retention(tmp_path, clock):
+    store = SqliteStatsStore(tmp_path / "stats.db", clock)
+    store.record_delivered("dst_a", 10.0)
+    await store.flush()
+    clock.advance(16 * 86_400)
+    store.record_delivered("dst_a", 10.0)
+    await store.flush()
+    assert (await store.summary("dst_a"))["delivered"] == 1
+    await store.close()
