@@ -142,6 +142,7 @@ def serve(settings: Settings) -> None:
     """Run Segue in this process until interrupted."""
     settings.ensure_data_dir()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivered request is noise
     app = build_app(Runtime(settings))
     uvicorn.run(
         app,

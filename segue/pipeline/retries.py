@@ -189,6 +189,7 @@ class SqliteRetryQueue:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-retries")
+        self._closed = False
 
     async def park(self, items: Sequence[ParkRequest]) -> None:
         if items:
@@ -232,8 +233,11 @@ class SqliteRetryQueue:
         return await self._call(self._write, "DELETE FROM parked WHERE instance_id = ?", (instance_id,))
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
-        self._thread.shutdown(wait=True)
+        """Release the file (again: nothing happens); the queue cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
+            self._thread.shutdown(wait=True)
 
     async def _call(self, function: Callable[..., T], *args) -> T:
         try:

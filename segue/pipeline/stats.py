@@ -193,6 +193,7 @@ class SqliteStatsStore(_Buffer):
         self.path = path
         self._db = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-stats")
+        self._closed = False
         self._lock = asyncio.Lock()  # a summary never sees a batch that is half way to disk
         self._pruned_at = -math.inf
 
@@ -226,6 +227,10 @@ class SqliteStatsStore(_Buffer):
             await self._call(self._delete, instance_id)
 
     async def close(self) -> None:
+        """Flush, then release the file (again: nothing happens)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self.flush()
         finally:

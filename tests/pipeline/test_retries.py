@@ -181,3 +181,9 @@ async def test_oldest_is_the_first_parked_even_behind_others(retry_queue):
     [first] = [item for item in await retry_queue.due("dst_a", FAR, 10) if item.offset == 1]
     await retry_queue.done([first.id])
     assert (await retry_queue.oldest("dst_a")).offset == 2  # u1's next event
+
+
+async def test_close_twice(retry_queue):
+    await retry_queue.park([parked("u1", 1)])
+    await retry_queue.close()
+    await retry_queue.close()

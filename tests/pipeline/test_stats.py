@@ -150,3 +150,9 @@ async def test_sqlite_prunes_minutes_older_than_the_retention(tmp_path, clock):
     await store.flush()
     assert (await store.summary("dst_a"))["delivered"] == 1
     await store.close()
+
+
+async def test_close_twice(stats_store):
+    stats_store.record_retry("dst_a")
+    await stats_store.close()
+    await stats_store.close()
