@@ -7,6 +7,7 @@ settings are write-only: every view shows them masked.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -28,7 +29,9 @@ from segue.cli.common import (
     enabled_cell,
     fail,
     group,
+    load_settings,
     new_table,
+    open_store,
     operator,
     print_json,
     print_json_lines,
@@ -198,3 +201,38 @@ def _print_report(report: dict) -> None:
 
 def _status(status: int) -> str:
     return f"[green]{status}[/green]" if 200 <= status < 300 else f"[red]{status}[/red]"
+
+
+@app.command("delivery")
+def delivery(
+    instance: InstanceId,
+    window: Annotated[Optional[float], typer.Option("--window", help="Only the last SECONDS (default: everything kept).")] = None,
+    as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Event delivery of an instance: delivered, retried, failed, filtered, latency, recent failures."""
+    summary = asyncio.run(_delivery_summary(instance, window, data_dir, database_url))
+    if as_json:
+        return print_json(summary)
+    latency = summary["latencyMs"]
+    say(f"delivered {summary['delivered']}, retried {summary['retried']}, failed {summary['failed']}, "
+        f"p50 {latency['p50']} ms, p95 {latency['p95']} ms")
+    for reason, count in summary["filtered"].items():
+        say(f"filtered {count}: {escape(reason)}")
+    for failure in summary["recentFailures"]:
+        say(f"[red]failed[/red] {escape(str(failure.get('messageId')))}: {escape(failure['outcome']['message'])}")
+
+
+async def _delivery_summary(instance: str, window: float | None, data_dir, database_url) -> dict:
+    from segue.control import ControlPlane
+    from segue.pipeline.router import open_delivery_stores
+
+    settings = load_settings(data_dir, database_url)
+    retries, stats = open_delivery_stores(settings)
+    try:
+        with open_store(settings) as store:
+            return await ControlPlane(store, delivery_stats=stats).delivery_summary(instance, window)
+    finally:
+        await retries.close()
+        await stats.close()

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import httpx
 
-from segue.control.views import MASK
+from segue.pipeline.delivery import redactor
 from segue.errors import ConfigError
 
 TIMEOUT_SECONDS = 5.0  # a destination must answer within 5 s (spec section 4.4)
@@ -49,7 +49,7 @@ def send_test_event(destination: Any, settings: Any, secrets: Iterable[str], eve
         raise ConfigError(f"{destination.name} does not take {event_type} events; it takes {', '.join(destination.methods)}")
     message = dict(event) if event else sample_event(event_type)
     requests = translate(message, settings)
-    redact = _redactor([secret for secret in secrets if secret])
+    redact = redactor(secrets)
     with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
         exchanges = [_exchange(client, request, redact) for request in requests]
     delivered = bool(exchanges) and all(200 <= (item["response"] or {}).get("status", 0) < 300 for item in exchanges)
@@ -73,19 +73,3 @@ def _exchange(client: httpx.Client, request: Any, redact) -> dict:
 
 def _text(body: bytes | None) -> str:
     return "" if body is None else body[:SHOWN_BODY_CHARS].decode("utf-8", "replace")
-
-
-def _redactor(secrets: list[str]):
-    """A function that masks every secret, and any Basic or Bearer credential, in a text."""
-
-    def redact(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, MASK)
-        for scheme in ("Basic ", "Bearer "):
-            if text.startswith(scheme):
-                return scheme + MASK
-        return text
-
-    return redact
-
-

@@ -50,7 +50,9 @@ class InstanceWorker:
         self.clock = clock
         self.sample = sample
         self.backoff = Backoff(settings.retry_base_seconds, settings.retry_max_delay_seconds)
-        self.breaker = CircuitBreaker(failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds)
+        self.breaker = CircuitBreaker(
+            failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds, clock=clock
+        )
         self._held_since: dict[str, float] = {}
 
     async def run(self) -> None:
@@ -78,12 +80,12 @@ class InstanceWorker:
     # New records ---------------------------------------------------------------------------
 
     async def _deliver_records(self, records: list[Record]) -> None:
-        waiting = await self.retries.waiting_users(self.config.id)
         by_user: dict[str, list[tuple[Record, dict]]] = {}
         for record in records:
             if record.source_id == self.config.source_id:
                 event = orjson.loads(record.payload)
                 by_user.setdefault(user_key(event), []).append((record, event))
+        waiting = await self.retries.waiting_users(self.config.id, by_user.keys())
         parks: list[ParkRequest] = []
         chains = [self._deliver_user(user, items, user in waiting, parks) for user, items in by_user.items()]
         await asyncio.gather(*chains)
@@ -132,10 +134,8 @@ class InstanceWorker:
         await self.retries.release_user(self.config.id, parked.user_key, self.clock())
 
     async def _release_behind(self, parked: Parked) -> None:
-        """The hold is over: the user's later events go on; this one retries behind them."""
-        await self.retries.done([parked.id])
-        moved = ParkRequest(**{**_fields(parked), "next_attempt_at": parked.next_attempt_at})
-        await self.retries.park([moved])
+        """The hold is over: the user's later events go on while this one keeps retrying."""
+        await self.retries.detach(parked.id)
         await self.retries.release_user(self.config.id, parked.user_key, self.clock())
         self._held_since[parked.user_key] = self.clock()
 
@@ -164,11 +164,12 @@ class InstanceWorker:
             self.stats.record_failed(self.config.id, self._failure(event, exchanges, outcome.message, outcome))
 
     def _failure(self, event: dict, exchanges: list, message: str, outcome: Outcome | None) -> dict:
-        masked = [mask_exchange(exchange, self.config.secrets) for exchange in exchanges]
-        return {
-            "at": self.clock(), "messageId": event.get("messageId"), "event": event, "exchanges": masked,
-            "outcome": {"kind": "failed", "status": outcome.status if outcome else None, "message": message},
-        }
+        """A sample for the event delivery view: what was sent, asked and answered; secrets masked."""
+        described = outcome.to_json() if outcome else {"kind": "failed", "status": None}
+        return mask_exchange({
+            "at": self.clock(), "messageId": event.get("messageId"), "event": event, "exchanges": exchanges,
+            "outcome": {**described, "message": message},
+        }, self.config.secrets)
 
     def _sample(self, parked: Parked, message: str) -> dict:
         return self._failure(orjson.loads(parked.payload), [], message, None)
@@ -186,6 +187,3 @@ class InstanceWorker:
         since = self._held_since.get(user)
         return since is not None and self.clock() - since > self.settings.user_hold_seconds
 
-
-def _fields(parked: Parked) -> dict:
-    return {name: getattr(parked, name) for name in ParkRequest.__dataclass_fields__}

@@ -210,3 +210,25 @@ def test_test_reports_a_connection_error(segue, web):
     created = _webhook(segue, url="http://127.0.0.1:9/unreachable")
     result = segue("destinations", "test", created["id"])
     assert result.exit_code == 1 and "Error" in result.stdout and "not delivered" in result.stderr
+
+
+def test_delivery_reads_the_records_the_server_keeps(segue, web):
+    import asyncio
+
+    from segue.config import Settings
+    from segue.pipeline.router import open_delivery_stores
+
+    created = segue.one("destinations", "create", "webhook", "--source", "web", "--setting", "url=http://127.0.0.1:9/")
+
+    async def record() -> None:
+        retries, stats = open_delivery_stores(Settings.load(environ={}, data_dir=segue.data_dir))
+        stats.record_delivered(created["id"], 12.0)
+        stats.record_filtered(created["id"], "integrations object")
+        await stats.flush()
+        await stats.close()
+        await retries.close()
+
+    asyncio.run(record())
+    summary = segue.one("destinations", "delivery", created["id"])
+    assert (summary["delivered"], summary["filtered"]) == (1, {"integrations object": 1})
+    assert "delivered 1" in segue.ok("destinations", "delivery", created["id"]).stdout

@@ -7,7 +7,7 @@ import pytest
 import asyncio
 
 from segue.control import OPERATOR
-from tests.pipeline.router_world import eventually, scripted_server, summary_when, world  # noqa: F401 (fixtures)
+from tests.pipeline.router_world import eventually, scripted_server, summary_when, world  # noqa: F401, F811 (fixtures)
 
 pytestmark = pytest.mark.slow
 
