@@ -21,9 +21,9 @@ from starlette.routing import Mount, Route
 
 from segue.config import Settings
 from segue.control import ControlPlane
+from segue.destinations.registry import load_catalog
 from segue.log import open_log
 from segue.log.protocol import EventLog
-from segue.destinations.registry import load_catalog
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.sources import SourceDirectory

@@ -13,8 +13,8 @@ from typing import Any, Iterable, Mapping
 
 import httpx
 
-from segue.pipeline.delivery import redactor
 from segue.errors import ConfigError
+from segue.pipeline.delivery import redactor
 
 TIMEOUT_SECONDS = 5.0  # a destination must answer within 5 s (spec section 4.4)
 SHOWN_BODY_CHARS = 2_000

@@ -18,7 +18,16 @@ from typing import Callable, Mapping
 
 from segue.mapping.errors import FQLError
 from segue.mapping.fql_ast import (
-    And, Call, Compare, Expression, ListLiteral, Literal, Not, Or, Path, render,
+    And,
+    Call,
+    Compare,
+    Expression,
+    ListLiteral,
+    Literal,
+    Not,
+    Or,
+    Path,
+    render,
 )
 from segue.mapping.fql_eval import FUNCTIONS, evaluate, lookup, value_of
 from segue.mapping.fql_parser import ARITY, MAX_BYTES, parse_text

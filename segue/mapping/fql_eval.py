@@ -13,7 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from segue.mapping.fql_ast import And, Call, Compare, Expression, ListLiteral, Literal, Not, Or, Path
+from segue.mapping.fql_ast import (
+    And,
+    Call,
+    Compare,
+    Expression,
+    ListLiteral,
+    Literal,
+    Not,
+    Or,
+    Path,
+)
 from segue.mapping.glob import glob_match
 from segue.mapping.values import is_number, js_string, kind, strict_equal, to_json
 

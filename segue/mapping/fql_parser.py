@@ -14,7 +14,17 @@ Comparisons do not chain. Nesting (parentheses, `!`, call arguments) is limited 
 
 from __future__ import annotations
 
-from segue.mapping.fql_ast import And, Call, Compare, Expression, ListLiteral, Literal, Not, Or, Path
+from segue.mapping.fql_ast import (
+    And,
+    Call,
+    Compare,
+    Expression,
+    ListLiteral,
+    Literal,
+    Not,
+    Or,
+    Path,
+)
 from segue.mapping.fql_lexer import Token, error, tokenize
 
 MAX_BYTES = 5 * 1024

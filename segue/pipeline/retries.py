@@ -26,7 +26,14 @@ from typing import Callable, Protocol, TypeVar
 
 from segue.errors import StorageUnavailable
 from segue.log.sqlbatch import (
-    LOOKUP_CHUNK, close_quietly, connect, flatten, in_clause, pow2_chunks, rollback_quietly, rows_per_statement,
+    LOOKUP_CHUNK,
+    close_quietly,
+    connect,
+    flatten,
+    in_clause,
+    pow2_chunks,
+    rollback_quietly,
+    rows_per_statement,
     values_clause,
 )
 

@@ -22,8 +22,8 @@ from segue.destinations.registry import Catalog
 from segue.destinations.settings import InvalidSettings, merge_settings
 from segue.pipeline.delivery import Sender
 from segue.pipeline.retries import SqliteRetryQueue
-from segue.pipeline.stats import SqliteStatsStore
 from segue.pipeline.routing import InstanceConfig
+from segue.pipeline.stats import SqliteStatsStore
 from segue.pipeline.worker import InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)

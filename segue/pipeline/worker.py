@@ -18,7 +18,13 @@ import orjson
 
 from segue.config import Settings
 from segue.log.protocol import Record
-from segue.pipeline.delivery import Backoff, CircuitBreaker, Outcome, Sender, mask_exchange
+from segue.pipeline.delivery import (
+    Backoff,
+    CircuitBreaker,
+    Outcome,
+    Sender,
+    mask_exchange,
+)
 from segue.pipeline.retries import Parked, ParkRequest
 from segue.pipeline.routing import InstanceConfig, route
 

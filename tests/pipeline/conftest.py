@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from segue.config import Settings
+from segue.control import OPERATOR, ControlPlane
+from segue.log.memory import MemoryLog
 from segue.pipeline.retries import MemoryRetryQueue, SqliteRetryQueue
 from segue.pipeline.stats import MemoryStatsStore, SqliteStatsStore
+from segue.store import Store
 from tests.pipeline.http_server import ServerThread
+from tests.pipeline.router_world import World
+from tests.pipeline.scripted_server import ScriptedServer
 
 
 class FakeClock:
@@ -56,3 +62,34 @@ async def stats_store(request, tmp_path, clock):
     store = MemoryStatsStore(clock) if request.param == "memory" else SqliteStatsStore(tmp_path / "stats.db", clock)
     yield store
     await store.close()
+
+
+# The router tests' world (tests/pipeline/router_world.py).
+
+FAST = dict(
+    retry_base_seconds=0.01, retry_max_delay_seconds=0.05, delivery_timeout_seconds=0.5,
+    config_poll_seconds=0.05, breaker_failures=1000, user_hold_seconds=3600.0,
+)
+
+
+@pytest.fixture
+def scripted_server():
+    server = ScriptedServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def world(tmp_path, scripted_server):
+    settings = Settings.load(environ={}, data_dir=tmp_path, **FAST)
+    store = Store.open(settings)
+    log = MemoryLog()
+    await log.start()
+    plane = ControlPlane(store)
+    source = plane.create_source(OPERATOR, "Web", "javascript")
+    world = World(settings, store, plane, log, MemoryRetryQueue(), MemoryStatsStore(), scripted_server, source)
+    yield world
+    for router in world.routers:
+        await router.stop()
+    await log.close()
+    store.close()

@@ -11,16 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 
 import orjson
-import pytest
 
-from segue.config import Settings
 from segue.control import OPERATOR, ControlPlane
 from segue.log.memory import MemoryLog
 from segue.log.protocol import Entry
-from segue.pipeline.retries import MemoryRetryQueue
 from segue.pipeline.router import Router
-from segue.pipeline.stats import MemoryStatsStore
-from segue.store import Store
 from tests.pipeline.scripted_server import ScriptedServer
 
 
@@ -80,32 +75,3 @@ async def summary_when(world: World, instance_id: str, predicate, timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"delivery summary never matched: {summary}")
         await asyncio.sleep(0.02)
-
-
-FAST = dict(
-    retry_base_seconds=0.01, retry_max_delay_seconds=0.05, delivery_timeout_seconds=0.5,
-    config_poll_seconds=0.05, breaker_failures=1000, user_hold_seconds=3600.0,
-)
-
-
-@pytest.fixture
-def scripted_server():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def world(tmp_path, scripted_server):
-    settings = Settings.load(environ={}, data_dir=tmp_path, **FAST)
-    store = Store.open(settings)
-    log = MemoryLog()
-    await log.start()
-    plane = ControlPlane(store)
-    source = plane.create_source(OPERATOR, "Web", "javascript")
-    world = World(settings, store, plane, log, MemoryRetryQueue(), MemoryStatsStore(), scripted_server, source)
-    yield world
-    for router in world.routers:
-        await router.stop()
-    await log.close()
-    store.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import astuple
 
-
 from segue.pipeline.retries import MemoryRetryQueue, Parked, SqliteRetryQueue
 from tests.pipeline.retry_helpers import T0, parked
 

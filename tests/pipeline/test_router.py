@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 
+import pytest
+
 from segue.control import OPERATOR
-from tests.pipeline.router_world import eventually, scripted_server, summary_when, world  # noqa: F401, F811 (fixtures)
+from tests.pipeline.router_world import eventually, summary_when
 
 pytestmark = pytest.mark.slow
 
