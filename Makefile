@@ -28,6 +28,7 @@ test: install node-deps  ## run the whole test suite
 
 bench: install  ## run the benchmarks and print their tables
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.delivery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(NODE_CLIENT)/node_modules

@@ -35,6 +35,9 @@ class Settings(DestinationSettings):
     url: HttpUrlText = Field(title="Webhook URL", description="Where each event is sent (http or https).")
     method: Literal["POST", "PUT", "PATCH"] = Field("POST", title="HTTP Method")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers sent with every call.")
+    enable_batching: bool = Field(
+        False, title="Send batches", description="Send up to 1,000 events per call, as one JSON array, instead of one call per event."
+    )
     shared_secret: SecretStr | None = Field(
         None, description="When set, each call carries `X-Signature`: hex HMAC-SHA1 of the body with this secret."
     )

@@ -29,7 +29,7 @@ from segue.pipeline.retries import Parked, ParkRequest
 from segue.pipeline.routing import InstanceConfig, route
 
 log = logging.getLogger(__name__)
-FETCH_LIMIT = 200
+FETCH_LIMIT = 1_000
 IDLE_WAIT_SECONDS = 0.2
 WAITING_BEHIND = "waiting behind an earlier event of this user"
 
@@ -93,11 +93,60 @@ class InstanceWorker:
                 by_user.setdefault(user_key(event), []).append((record, event))
         waiting = await self.retries.waiting_users(self.config.id, by_user.keys())
         parks: list[ParkRequest] = []
-        chains = [self._deliver_user(user, items, user in waiting, parks) for user, items in by_user.items()]
-        await asyncio.gather(*chains)
+        if self._batching:
+            await self._deliver_batch(by_user, waiting, parks)
+        else:
+            chains = [self._deliver_user(user, items, user in waiting, parks) for user, items in by_user.items()]
+            await asyncio.gather(*chains)
         if parks:
             await self.retries.park(parks)
         await self.consumer.ack(records[-1].offset)
+
+    @property
+    def _batching(self) -> bool:
+        """Batch when the destination has a batch call, unless its settings turn batching off."""
+        return self.config.destination.batch is not None and getattr(self.config.settings, "enable_batching", True)
+
+    async def _deliver_batch(self, by_user: dict, waiting: set, parks: list[ParkRequest]) -> None:
+        """Route every event, then send the sendable ones in batches of the destination's size."""
+        ready: list[tuple[Record, dict, str]] = []
+        for user, items in by_user.items():
+            held = user in waiting and not self._hold_expired(user)
+            for record, event in items:
+                if held:
+                    parks.append(self._park_request(record, user, reason=WAITING_BEHIND, blocked=True))
+                else:
+                    sendable = self._routed(event)
+                    if sendable is not None:
+                        ready.append((record, sendable, user))
+        size = self.config.destination.batch_size or len(ready) or 1
+        chunks = [ready[start:start + size] for start in range(0, len(ready), size)]
+        await asyncio.gather(*(self._send_batch(chunk, parks) for chunk in chunks))
+
+    async def _send_batch(self, chunk: list, parks: list[ParkRequest]) -> None:
+        events = [event for _, event, _ in chunk]
+        requests = self.config.destination.batch(events, self.config.settings)
+        outcome, exchanges = await self.sender.send(requests, self.config.destination.interpret)
+        self.breaker.record(outcome)
+        if outcome.kind == "retry":
+            self.stats.record_retry(self.config.id, len(chunk))
+            for record, _, user in chunk:
+                parks.append(self._park_request(record, user, reason=outcome.message, outcome=outcome))
+                self._held_since.setdefault(user, self.clock())
+            return
+        for record, event, _ in chunk:
+            self._count(outcome, event, exchanges, record.received_at_ms)
+
+    def _routed(self, event: dict) -> dict | None:
+        """The event as the destination gets it, or None when filtered or failed (and counted)."""
+        decision = route(event, self.config, self.sample) if self.sample else route(event, self.config)
+        if decision.filtered:
+            self.stats.record_filtered(self.config.id, decision.filtered)
+        elif decision.failed:
+            self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
+        else:
+            return decision.event
+        return None
 
     async def _deliver_user(self, user: str, items: list, waiting: bool, parks: list[ParkRequest]) -> None:
         held = waiting and not self._hold_expired(user)

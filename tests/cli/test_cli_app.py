@@ -36,7 +36,7 @@ EXPECTED_COMMANDS = {
     "events list",
     "catalog list", "catalog show", "catalog warehouses",
     "destinations create", "destinations list", "destinations show", "destinations update",
-    "destinations enable", "destinations disable", "destinations delete", "destinations test",
+    "destinations enable", "destinations disable", "destinations delete", "destinations test", "destinations delivery",
     "destinations filters list", "destinations filters create", "destinations filters enable",
     "destinations filters disable", "destinations filters delete",
     "warehouses create", "warehouses list", "warehouses show", "warehouses update",

@@ -168,3 +168,23 @@ async def test_a_destination_down_for_an_hour_does_not_hold_back_another(world):
     await summary_when(world, healthy["id"], lambda s: s["delivered"] == 300)
     await summary_when(world, down["id"], lambda s: s["delivered"] == 0 and s["retried"] >= 5)
     await eventually_async(lambda: world.retries.count(down["id"]), 300)  # the backlog waits, nothing lost
+
+
+async def test_batching_sends_arrays_and_retries_a_failed_batch_event_by_event(world):
+    world.server.script("/batch", [503])  # the first batch fails: its events retry one by one
+    hook = world.webhook("/batch", enableBatching=True)
+    router = world.router()
+    await router.start()
+    first = await world.send(*({"userId": f"u{n % 3}", "event": f"first {n}"} for n in range(6)))
+    await eventually(lambda: len(world.server.received) >= 1)
+    second = await world.send(*({"userId": f"v{n}", "event": f"second {n}"} for n in range(50)))
+    expected = {event["messageId"] for event in first + second}
+
+    def delivered() -> set:
+        bodies = world.server.bodies("/batch")
+        return {item["messageId"] for body in bodies for item in (body if isinstance(body, list) else [body])}
+
+    await eventually(lambda: delivered() == expected)
+    arrays = [body for body in world.server.bodies("/batch") if isinstance(body, list)]
+    assert any(len(array) > 1 for array in arrays), "events went in batches"
+    await summary_when(world, hook["id"], lambda s: s["delivered"] == 56 and s["retried"] >= 6)
