@@ -153,19 +153,24 @@ def settings_from_flags(pairs: Iterable[str] | None, settings_json: str | None) 
 
 
 def _json_object(text: str) -> dict:
+    return json_object_option(text, "--settings-json", '{"url": "https://..."}')
+
+
+def json_object_option(text: str, flag: str, example: str) -> dict:
+    """The JSON object an option gives: inline, `-` for stdin or `@FILE`; ConfigError naming `flag`."""
     if text == "-":
         text = sys.stdin.read()
     elif text.startswith("@"):
         try:
             text = Path(text[1:]).read_text()
         except OSError as error:
-            raise ConfigError(f"cannot read --settings-json file {text[1:]!r}: {error.strerror}") from None
+            raise ConfigError(f"cannot read {flag} file {text[1:]!r}: {error.strerror}") from None
     try:
         values = json.loads(text)
     except ValueError as error:
-        raise ConfigError(f"--settings-json is not valid JSON: {error}") from None
+        raise ConfigError(f"{flag} is not valid JSON: {error}") from None
     if not isinstance(values, dict):
-        raise ConfigError("--settings-json must be a JSON object, e.g. '{\"url\": \"https://...\"}'")
+        raise ConfigError(f"{flag} must be a JSON object, e.g. '{example}'")
     return values
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Optional
 import typer
 from rich.markup import escape
 
-from segue.cli import filters
+from segue.cli import filters, mappings
 from segue.cli.common import (
     DatabaseUrl,
     DataDir,
@@ -44,6 +44,7 @@ from segue.errors import ConfigError
 
 app = group("Connect catalog destinations to sources and manage those instances.")
 app.add_typer(filters.app, name="filters")
+app.add_typer(mappings.app, name="mappings")
 
 InstanceId = Annotated[str, typer.Argument(help="The destination instance's id (see `segue destinations list`).")]
 EventType = Literal["track", "identify", "page", "screen", "group", "alias"]
@@ -162,7 +163,7 @@ def _set_enabled(instance: str, enabled: bool, as_json: bool, data_dir, database
 
 @app.command("delete")
 def delete(instance: InstanceId, as_json: JsonFlag = False, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    """Delete a destination instance and its filters."""
+    """Delete a destination instance and its filters and mappings."""
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_destination(operator(), instance)
     report(view, as_json, f"Deleted destination {bold(view['name'])} ({escape(view['id'])}).")

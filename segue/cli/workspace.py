@@ -44,10 +44,11 @@ def show(as_json: JsonFlag = False, data_dir: DataDir = None, database_url: Data
         return print_json(view)
     limits = view["limits"]
     warehouses = limits["maxWarehouses"] if limits["maxWarehouses"] is not None else "as many as needed"
+    conditions = limits["maxTriggerConditions"] if limits["maxTriggerConditions"] is not None else "as many as needed"
     rows = [
         ("Name", view["name"]), ("Slug", view["slug"]), ("Id", view["id"]), ("Plan", view["plan"]),
         ("Warehouses", warehouses), ("Sync at most every", f"{limits['minSyncIntervalSeconds'] // 3600} h"),
-        ("Business features", ", ".join(limits["features"]) or "none"),
+        ("Conditions per mapping trigger", conditions), ("Business features", ", ".join(limits["features"]) or "none"),
     ]
     console().print(details_table(rows))
 

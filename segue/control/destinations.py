@@ -25,7 +25,8 @@ FILTER_ACTIONS = ("DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES")
 
 
 class DestinationUseCases:
-    """Create, change, test and delete destination instances and their filters."""
+    """Create, change, test and delete destination instances and their filters (mappings: see
+    `segue.control.mappings`)."""
 
     def list_destinations(self, source: str | None = None) -> list[dict]:
         source_id = self.store.get_source(source).id if source else None
@@ -46,7 +47,8 @@ class DestinationUseCases:
         mode: str | None = None,
         copy_from: str | None = None,
     ) -> dict:
-        """A new instance of catalog destination `slug` connected to `source`."""
+        """A new instance of catalog destination `slug` connected to `source`, with the destination's
+        presets as its mappings (or, with `copy_from`, the mappings of that instance)."""
         require_write(actor)
         destination = self.catalog.get(slug)
         source_record = self.store.get_source(source)
@@ -57,6 +59,7 @@ class DestinationUseCases:
             source_id=source_record.id, catalog_slug=slug, name=name or destination.name, mode=mode,
             enabled=enabled, settings=public, secrets=secrets, actor=actor.name,
         )
+        self._add_default_mappings(actor, record, destination, copy_from)
         return self._view(record)
 
     def update_destination(

@@ -1,8 +1,8 @@
 """`ControlPlane`: the one object the REST API, the app and the CLI change Segue through.
 
-It is composed of one mixin per resource (sources, destinations, warehouses, workspace and
-access); each mixin uses `self.store`, `self.catalog` and `self.engines`. Methods that change
-anything take the acting `Actor` first; every method returns JSON-ready views.
+It is composed of one mixin per resource (sources, destinations, their mappings, warehouses,
+workspace and access); each mixin uses `self.store`, `self.catalog` and `self.engines`. Methods
+that change anything take the acting `Actor` first; every method returns JSON-ready views.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from segue.control.destinations import DestinationUseCases
+from segue.control.mappings import MappingUseCases
 from segue.control.sources import SourceUseCases
 from segue.control.warehouses import WarehouseUseCases
 from segue.control.workspace import WorkspaceUseCases
@@ -18,7 +19,7 @@ from segue.store import Store
 from segue.warehouses.catalog import WAREHOUSE_ENGINES
 
 
-class ControlPlane(SourceUseCases, DestinationUseCases, WarehouseUseCases, WorkspaceUseCases):
+class ControlPlane(SourceUseCases, DestinationUseCases, MappingUseCases, WarehouseUseCases, WorkspaceUseCases):
     """Checks roles, plans and settings, then saves through the config store."""
 
     def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None,

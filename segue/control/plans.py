@@ -25,11 +25,15 @@ class PlanRules:
     max_warehouses: int | None  # None: as many as needed
     min_sync_interval_seconds: int  # never more often than this
     features: frozenset[str]
+    max_trigger_conditions: int | None = None  # per mapping trigger; None: as many as needed
 
 
+SELF_SERVICE_CONDITIONS = 2  # spec 4.3: "self-service plans get 2 conditions per trigger"
 PLAN_RULES = {
-    "free": PlanRules(max_warehouses=1, min_sync_interval_seconds=DAY, features=frozenset()),
-    "team": PlanRules(max_warehouses=1, min_sync_interval_seconds=DAY // 2, features=frozenset()),
+    "free": PlanRules(max_warehouses=1, min_sync_interval_seconds=DAY, features=frozenset(),
+                      max_trigger_conditions=SELF_SERVICE_CONDITIONS),
+    "team": PlanRules(max_warehouses=1, min_sync_interval_seconds=DAY // 2, features=frozenset(),
+                      max_trigger_conditions=SELF_SERVICE_CONDITIONS),
     "business": PlanRules(None, min_sync_interval_seconds=3_600, features=frozenset(BUSINESS_FEATURES)),
 }
 MAX_SYNC_INTERVAL_SECONDS = 7 * DAY
@@ -61,6 +65,16 @@ def check_sync_interval(plan: str, seconds: int) -> None:
         )
     if seconds > MAX_SYNC_INTERVAL_SECONDS:
         raise ConfigError(f"a warehouse must sync at least weekly ({MAX_SYNC_INTERVAL_SECONDS} s); got {seconds} s")
+
+
+def check_trigger_conditions(plan: str, conditions: int) -> None:
+    """PlanLimit when a mapping trigger has more conditions than the plan allows."""
+    limit = rules_for(plan).max_trigger_conditions
+    if limit is not None and conditions > limit:
+        raise PlanLimit(
+            f"trigger: the {plan} plan allows {limit} conditions per trigger and this one has {conditions}; "
+            "the business plan allows as many as needed (`segue workspace set-plan business`)"
+        )
 
 
 def warehouse_limit_message(plan: str, limit: int) -> str:

@@ -71,6 +71,20 @@ def filter_view(record: Any) -> dict:
     }
 
 
+def mapping_view(record: Any) -> dict:
+    return {
+        "id": record.id,
+        "destinationId": record.destination_id,
+        "name": record.name,
+        "trigger": record.trigger,
+        "action": record.action,
+        "fields": record.fields,
+        "enabled": record.enabled,
+        "position": record.position,
+        **_times(record),
+    }
+
+
 def warehouse_view(record: Any, engine: Any | None) -> dict:
     model = engine.settings if engine is not None else None
     return {
@@ -97,6 +111,7 @@ def workspace_view(record: Any) -> dict:
             "maxWarehouses": rules.max_warehouses,
             "minSyncIntervalSeconds": rules.min_sync_interval_seconds,
             "features": sorted(rules.features),
+            "maxTriggerConditions": rules.max_trigger_conditions,
         },
         **_times(record),
     }

@@ -22,7 +22,7 @@ from segue.destinations.registry import Catalog
 from segue.destinations.settings import InvalidSettings, merge_settings
 from segue.pipeline.delivery import Sender
 from segue.pipeline.retries import SqliteRetryQueue
-from segue.pipeline.routing import InstanceConfig
+from segue.pipeline.routing import InstanceConfig, compile_mappings
 from segue.pipeline.stats import SqliteStatsStore
 from segue.pipeline.worker import InstanceWorker, consumer_name
 
@@ -100,7 +100,8 @@ class Router:
             return None
         filters = self._filters(record.id) if plan == "business" else ()
         secrets = tuple(str(value) for value in record.secrets.values() if value)
-        return InstanceConfig(record.id, record.source_id, destination, settings, secrets, filters)
+        mappings = compile_mappings(self.store.list_mappings(record.id))
+        return InstanceConfig(record.id, record.source_id, destination, settings, secrets, filters, mappings)
 
     def _filters(self, instance_id: str) -> tuple[dict, ...]:
         return tuple(

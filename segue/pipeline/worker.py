@@ -99,7 +99,7 @@ class InstanceWorker:
             chains = [self._deliver_user(user, items, user in waiting, parks) for user, items in by_user.items()]
             await asyncio.gather(*chains)
         if parks:
-            await self.retries.park(parks)
+            await self.retries.park(list({park.offset: park for park in parks}.values()))  # once per event
         await self.consumer.ack(records[-1].offset)
 
     @property
@@ -116,9 +116,7 @@ class InstanceWorker:
                 if held:
                     parks.append(self._park_request(record, user, reason=WAITING_BEHIND, blocked=True))
                 else:
-                    sendable = self._routed(event)
-                    if sendable is not None:
-                        ready.append((record, sendable, user))
+                    ready.extend((record, sendable, user) for sendable in self._routed(event))
         size = self.config.destination.batch_size or len(ready) or 1
         chunks = [ready[start:start + size] for start in range(0, len(ready), size)]
         await asyncio.gather(*(self._send_batch(chunk, parks) for chunk in chunks))
@@ -137,16 +135,19 @@ class InstanceWorker:
         for record, event, _ in chunk:
             self._count(outcome, event, exchanges, record.received_at_ms)
 
-    def _routed(self, event: dict) -> dict | None:
-        """The event as the destination gets it, or None when filtered or failed (and counted)."""
+    def _routed(self, event: dict) -> list[dict]:
+        """The events the destination's batch call gets for this one (one per matching mapping);
+        none when it was filtered or failed (and counted)."""
         decision = route(event, self.config, self.sample) if self.sample else route(event, self.config)
         if decision.filtered:
             self.stats.record_filtered(self.config.id, decision.filtered)
         elif decision.failed:
             self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
+        elif decision.mapped:
+            return [merged for _, merged in decision.mapped]
         else:
-            return decision.event
-        return None
+            return [decision.event]
+        return []
 
     async def _deliver_user(self, user: str, items: list, waiting: bool, parks: list[ParkRequest]) -> None:
         held = waiting and not self._hold_expired(user)

@@ -5,6 +5,7 @@ from segue.store.common import UNSET
 from segue.store.db import Store
 from segue.store.destinations import DestinationRecord
 from segue.store.filters import FilterRecord
+from segue.store.mappings import MappingRecord
 from segue.store.secrets import SecretBox
 from segue.store.sources import SourceRecord
 from segue.store.users import TokenRecord, UserRecord
@@ -16,6 +17,7 @@ __all__ = [
     "AuditRecord",
     "DestinationRecord",
     "FilterRecord",
+    "MappingRecord",
     "SecretBox",
     "SourceRecord",
     "Store",

@@ -28,6 +28,7 @@ from segue.store.common import UNSET, apply_changes
 from segue.store.destinations import DestinationCommands
 from segue.store.engine import BEGIN_MODE, downgrade, make_engine, upgrade
 from segue.store.filters import FilterCommands
+from segue.store.mappings import MappingCommands
 from segue.store.models import Workspace, utcnow
 from segue.store.secrets import SecretBox, load_secret_key
 from segue.store.sources import SourceCommands
@@ -44,6 +45,7 @@ class Store(
     SourceCommands,
     DestinationCommands,
     FilterCommands,
+    MappingCommands,
     WarehouseCommands,
     UserCommands,
     AuditCommands,

@@ -127,7 +127,7 @@ class DestinationCommands:
             return self._destination_record(row)
 
     def delete_destination(self, destination_id: str, *, actor: str) -> DestinationRecord:
-        """Disconnect the destination (its filters go too); returns what it was."""
+        """Disconnect the destination (its filters and mappings go too); returns what it was."""
         with self._writing() as session:
             row = self._find_destination(session, destination_id)
             record = self._destination_record(row)

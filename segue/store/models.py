@@ -1,8 +1,8 @@
 """The config store's tables, as SQLAlchemy 2 typed ORM models, and how their keys are made.
 
-Every table hangs off a workspace (destination filters through their destination); deleting a
-row deletes what hangs off it (`ON DELETE CASCADE`): a source takes its destinations along, a
-destination its filters. The workspace row carries `config_version`, the counter
+Every table hangs off a workspace (destination filters and mappings through their destination);
+deleting a row deletes what hangs off it (`ON DELETE CASCADE`): a source takes its destinations
+along, a destination its filters and mappings. The workspace row carries `config_version`, the counter
 that every config change bumps in its own transaction, so running processes notice changes by
 reading one integer. Constraints have stable names (see `NAMING_CONVENTION`) so later
 migrations, including SQLite batch migrations, can address them.
@@ -165,6 +165,22 @@ class DestinationFilter(Timestamped, Base):
     condition: Mapped[str] = mapped_column(Text)
     actions: Mapped[list] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class DestinationMapping(Timestamped, Base):
+    """An Actions-style mapping (subscription): an FQL trigger, the action it calls and the
+    mapping-kit fields merged over the event; a destination's mappings run in `position` order."""
+
+    __tablename__ = "destination_mappings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("map"))
+    destination_id: Mapped[str] = mapped_column(ForeignKey("destinations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    trigger: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    position: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class Warehouse(Timestamped, Base):

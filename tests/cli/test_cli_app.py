@@ -39,6 +39,8 @@ EXPECTED_COMMANDS = {
     "destinations enable", "destinations disable", "destinations delete", "destinations test", "destinations delivery",
     "destinations filters list", "destinations filters create", "destinations filters enable",
     "destinations filters disable", "destinations filters delete",
+    "destinations mappings list", "destinations mappings create", "destinations mappings update",
+    "destinations mappings enable", "destinations mappings disable", "destinations mappings delete",
     "warehouses create", "warehouses list", "warehouses show", "warehouses update",
     "warehouses enable", "warehouses disable", "warehouses delete",
     "workspace show", "workspace set-plan", "workspace rename",
@@ -70,7 +72,8 @@ def test_every_option_and_argument_has_help(path, command):
 
 
 GROUPS = (
-    "sources", "destinations", "destinations filters", "warehouses", "catalog", "events", "workspace", "users", "tokens", "secret-key",
+    "sources", "destinations", "destinations filters", "destinations mappings", "warehouses", "catalog", "events", "workspace",
+    "users", "tokens", "secret-key",
 )
 
 

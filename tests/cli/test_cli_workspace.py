@@ -6,9 +6,9 @@ from __future__ import annotations
 def test_show(segue):
     workspace = segue.one("workspace", "show")
     assert workspace["plan"] == "free" and workspace["slug"] == "default"
-    assert workspace["limits"] == {"maxWarehouses": 1, "minSyncIntervalSeconds": 86_400, "features": []}
+    assert workspace["limits"] == {"maxWarehouses": 1, "minSyncIntervalSeconds": 86_400, "features": [], "maxTriggerConditions": 2}
     output = segue.ok("workspace", "show").stdout
-    assert "free" in output and "24 h" in output
+    assert "free" in output and "24 h" in output and "Conditions per mapping trigger" in output
 
 
 def test_set_plan_and_rename(segue):

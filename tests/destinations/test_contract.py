@@ -58,6 +58,17 @@ def test_catalog_entry_serialises(destination):
     assert {preset["actionId"] for preset in entry["presets"]} <= set(destination.methods)
 
 
+def test_presets_are_valid_mappings(destination):
+    """Presets become a new instance's mappings: their triggers parse and their fields validate."""
+    from segue.mapping import fql
+    from segue.mapping.kit import validate_mapping
+
+    for preset in destination.presets:
+        fql.parse(preset.trigger)
+        validate_mapping(dict(preset.fields))
+        assert preset.name and len(preset.name) <= 100 and preset.action in destination.translations
+
+
 @pytest.mark.parametrize("rich", [False, True], ids=["required-settings", "rich-settings"])
 def test_translations_are_pure_and_well_formed(destination, rich):
     settings = sample_settings(destination, rich)

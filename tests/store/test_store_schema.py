@@ -13,8 +13,10 @@ from segue.store import Store
 from segue.store.engine import current_revision, normalize_url
 
 SEGUE_TABLES = {"workspaces", "sources"}
-CONTROL_PLANE_TABLES = {"destinations", "destination_filters", "warehouses", "users", "api_tokens", "audit_events"}
-HEAD = "0002"
+CONTROL_PLANE_TABLES = {
+    "destinations", "destination_filters", "destination_mappings", "warehouses", "users", "api_tokens", "audit_events",
+}
+HEAD = "0003"
 
 
 def _tables(store: Store) -> set[str]:
@@ -126,6 +128,20 @@ def test_migration_0002_goes_down_to_0001_and_back_keeping_sources(store):
     assert store.list_destinations() == [] and store.list_audit() == []
     assert store.create_warehouse(engine="postgres", name="W", settings={}, secrets={}, sync_interval_seconds=60,
                                   max_warehouses=None, actor="a").selective_sync == {}  # fmt: skip
+
+
+def test_migration_0003_goes_down_to_0002_and_back_keeping_destinations(store):
+    source = store.create_source("web", "javascript")
+    destination = store.create_destination(source_id=source.id, catalog_slug="x", name="X", mode="cloud", enabled=True,
+                                           settings={}, secrets={}, actor="a")  # fmt: skip
+    store.create_mapping(destination.id, name="Track", trigger='type = "track"', action="track", fields={}, actor="a")
+    store.downgrade("0002")
+    assert current_revision(store.engine) == "0002" and "destination_mappings" not in _tables(store)
+    assert [row.id for row in store.list_destinations()] == [destination.id]
+    store.migrate()
+    assert current_revision(store.engine) == HEAD and store.list_mappings(destination.id) == []
+    again = store.create_mapping(destination.id, name="T", trigger="true", action="track", fields={}, actor="a")
+    assert (again.enabled, again.position) == (True, 0)
 
 
 def test_the_migrations_build_exactly_the_models_schema(store):

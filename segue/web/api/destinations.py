@@ -1,4 +1,4 @@
-"""`/destinations`: destination instances, their test events and their filters."""
+"""`/destinations`: destination instances, their test events, filters and mappings."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from segue.web.api.schemas import (
     Destination,
     DestinationChange,
     DestinationIn,
+    DestinationMapping,
     Filter,
     FilterChange,
     FilterIn,
+    MappingChange,
+    MappingIn,
     TestEventIn,
     TestResult,
     envelope,
@@ -21,6 +24,7 @@ from segue.web.api.schemas import (
 router = APIRouter(prefix="/destinations", tags=["Destinations"], responses=ERRORS)
 One = envelope("destination", Destination)
 OneFilter = envelope("filter", Filter)
+OneMapping = envelope("mapping", DestinationMapping)
 
 
 @router.get("", response_model=envelope("destinations", list[Destination]))
@@ -107,3 +111,36 @@ def update_filter(destinationId: str, filterId: str, body: FilterChange, plane: 
 def delete_filter(destinationId: str, filterId: str, plane: Plane, caller: Caller):
     """Remove a filter."""
     return {"data": {"filter": plane.delete_filter(caller, destinationId, filterId)}}
+
+
+@router.get("/{destinationId}/mappings", response_model=envelope("mappings", list[DestinationMapping]))
+def list_mappings(destinationId: str, plane: Plane, caller: Caller):
+    """The instance's mappings (Actions-style subscriptions), in the order they run."""
+    return {"data": {"mappings": plane.list_mappings(destinationId)}}
+
+
+@router.post("/{destinationId}/mappings", response_model=OneMapping, status_code=201)
+def create_mapping(destinationId: str, body: MappingIn, plane: Plane, caller: Caller):
+    """Add a mapping, last in the order: events matching `trigger` go to `action` with `fields` merged in.
+    Free and team plans allow 2 conditions per trigger; an instance has at most 50 mappings."""
+    created = plane.create_mapping(
+        caller, destinationId, name=body.name, trigger=body.trigger, action=body.action, fields=body.fields,
+        enabled=body.enabled,
+    )
+    return {"data": {"mapping": created}}
+
+
+@router.patch("/{destinationId}/mappings/{mappingId}", response_model=OneMapping)
+def update_mapping(destinationId: str, mappingId: str, body: MappingChange, plane: Plane, caller: Caller):
+    """Change a mapping (`fields` is replaced whole), enable or disable it, or move it (`position`)."""
+    changed = plane.update_mapping(
+        caller, destinationId, mappingId, name=body.name, trigger=body.trigger, action=body.action, fields=body.fields,
+        enabled=body.enabled, position=body.position,
+    )
+    return {"data": {"mapping": changed}}
+
+
+@router.delete("/{destinationId}/mappings/{mappingId}", response_model=OneMapping)
+def delete_mapping(destinationId: str, mappingId: str, plane: Plane, caller: Caller):
+    """Remove a mapping. An instance with no mappings sends each event to its method's translation."""
+    return {"data": {"mapping": plane.delete_mapping(caller, destinationId, mappingId)}}

@@ -26,6 +26,8 @@ def _whole_float_to_int(value: Any) -> Any:
 
 # JSON Schema's integer: `3600.0` is one too (strict mode alone would refuse it).
 Seconds = Annotated[int, Field(ge=1), BeforeValidator(_whole_float_to_int)]
+# A place in an ordered list, 0 first.
+Position = Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole_float_to_int)]
 NOT_BLANK = r"\S"  # at least one character that is not white space
 Name = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
 
@@ -258,6 +260,46 @@ class Filter(Out):
     updated_at: str
 
 
+TRIGGER_DESCRIPTION = 'Which events call the action, in FQL, e.g. `type = "track" and event = "Order Completed"`.'
+FIELDS_DESCRIPTION = (
+    "Mapping-kit fields evaluated on the event and merged over it (top-level keys replaced), "
+    'e.g. `{"event": {"@template": "Viewed {{name}}"}, "type": "track"}`.'
+)
+ACTION_DESCRIPTION = "The destination's translation to call: a Segment method it takes."
+
+
+class MappingIn(Body):
+    name: str = Name
+    trigger: str = Field(min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION)
+    action: EventType = Field(description=ACTION_DESCRIPTION)
+    fields: dict[str, Any] = Field(default_factory=dict, description=FIELDS_DESCRIPTION)
+    enabled: bool = True
+
+
+class MappingChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
+    trigger: str | None = Field(
+        default=None, min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION
+    )
+    action: EventType | None = Field(default=None, description=ACTION_DESCRIPTION)
+    fields: dict[str, Any] | None = Field(default=None, description=FIELDS_DESCRIPTION + " Replaced whole.")
+    enabled: bool | None = None
+    position: Position | None = Field(default=None, description="Move it to this place in the order (0: first).")
+
+
+class DestinationMapping(Out):
+    id: str
+    destination_id: str
+    name: str
+    trigger: str
+    action: str
+    fields: dict[str, Any]
+    enabled: bool
+    position: int
+    created_at: str
+    updated_at: str
+
+
 # Warehouses ---------------------------------------------------------------------------------
 
 
@@ -300,6 +342,7 @@ class Limits(Out):
     max_warehouses: int | None
     min_sync_interval_seconds: int
     features: list[str]
+    max_trigger_conditions: int | None = Field(description="Conditions per mapping trigger; null: as many as needed.")
 
 
 class Workspace(Out):
