@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=int, default=1_000, help="events/s for the latency run (default 1,000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10 s)")
     args = parser.parse_args(argv)
+    uvloop.install()  # the event loop `segue serve` runs on
     with tempfile.TemporaryDirectory(prefix="segue-bench-") as work:
         asyncio.run(run(args, Path(work)))
 
