@@ -11,20 +11,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound
+from segue.errors import ConfigError
 from segue.store.common import (
     UNSET,
     Record,
-    change_details,
     given,
     require_bool,
     require_json,
     require_text,
     validate,
 )
-from segue.store.models import Destination, DestinationFilter, utcnow
+from segue.store.children import DestinationChildren
+from segue.store.models import DestinationFilter, utcnow
 
 MAX_CONDITION_BYTES = 5 * 1024
 
@@ -58,7 +57,7 @@ class FilterRecord(Record):
     updated_at: datetime
 
 
-class FilterCommands:
+class FilterCommands(DestinationChildren):
     """Add, list, change and remove a destination's filters."""
 
     workspace_id: str  # provided by Store, as are _reading() and _writing()
@@ -97,30 +96,8 @@ class FilterCommands:
     ) -> FilterRecord:
         """Change the given fields of the filter."""
         values = validate(given(title=title, condition=condition, actions=actions, enabled=enabled), _CHECKS)
-        with self._writing() as session:
-            row = self._find_filter(session, filter_id)
-            changed = self._update(row, values)
-            session.flush()
-            details = {"destination_id": row.destination_id, **change_details(changed, values)}
-            self._audit(session, actor, "filter.updated", row.id, details)
-            return FilterRecord.from_row(row)
+        return self._update_child(DestinationFilter, FilterRecord, "filter", filter_id, values, actor)
 
     def delete_filter(self, filter_id: str, *, actor: str) -> FilterRecord:
         """Remove the filter; returns what it was."""
-        with self._writing() as session:
-            row = self._find_filter(session, filter_id)
-            session.delete(row)
-            details = {"destination_id": row.destination_id, "title": row.title}
-            self._audit(session, actor, "filter.deleted", row.id, details)
-            return FilterRecord.from_row(row)
-
-    def _find_filter(self, session: Session, filter_id: str) -> DestinationFilter:
-        query = (
-            select(DestinationFilter)
-            .join(Destination, Destination.id == DestinationFilter.destination_id)
-            .where(Destination.workspace_id == self.workspace_id, DestinationFilter.id == filter_id)
-        )
-        row = session.scalars(query).first()
-        if row is None:
-            raise NotFound(f"no destination filter with id {filter_id!r}")
-        return row
+        return self._delete_child(DestinationFilter, FilterRecord, "filter", filter_id, "title", actor)

@@ -15,18 +15,18 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from segue.errors import ConfigError, NotFound
+from segue.errors import ConfigError
 from segue.store.common import (
     UNSET,
     Record,
-    change_details,
     given,
     require_bool,
     require_json,
     require_text,
     validate,
 )
-from segue.store.models import Destination, DestinationMapping, utcnow
+from segue.store.children import DestinationChildren
+from segue.store.models import DestinationMapping, utcnow
 
 MAX_MAPPINGS = 50
 MAX_TRIGGER_BYTES = 5 * 1024
@@ -64,7 +64,7 @@ class MappingRecord(Record):
     updated_at: datetime
 
 
-class MappingCommands:
+class MappingCommands(DestinationChildren):
     """Add, list, change, reorder and remove a destination's mappings."""
 
     workspace_id: str  # provided by Store, as are _reading(), _writing() and _find_destination()
@@ -110,22 +110,11 @@ class MappingCommands:
     ) -> MappingRecord:
         """Change the given fields of the mapping (`fields` is replaced whole)."""
         values = validate(given(name=name, trigger=trigger, action=action, fields=fields, enabled=enabled), _CHECKS)
-        with self._writing() as session:
-            row = self._find_mapping(session, mapping_id)
-            changed = self._update(row, values)
-            session.flush()
-            details = {"destination_id": row.destination_id, **change_details(changed, values)}
-            self._audit(session, actor, "mapping.updated", row.id, details)
-            return MappingRecord.from_row(row)
+        return self._update_child(DestinationMapping, MappingRecord, "mapping", mapping_id, values, actor)
 
     def delete_mapping(self, mapping_id: str, *, actor: str) -> MappingRecord:
         """Remove the mapping; returns what it was."""
-        with self._writing() as session:
-            row = self._find_mapping(session, mapping_id)
-            session.delete(row)
-            details = {"destination_id": row.destination_id, "name": row.name}
-            self._audit(session, actor, "mapping.deleted", row.id, details)
-            return MappingRecord.from_row(row)
+        return self._delete_child(DestinationMapping, MappingRecord, "mapping", mapping_id, "name", actor)
 
     def reorder_mappings(self, destination_id: str, mapping_ids: list[str], *, actor: str) -> list[MappingRecord]:
         """Put the destination's mappings in this order; `mapping_ids` must name each one once."""
@@ -147,17 +136,6 @@ class MappingCommands:
         session.flush()
         self._audit(session, actor, "mapping.created", row.id, {"destination_id": destination_id, **values})
         return MappingRecord.from_row(row)
-
-    def _find_mapping(self, session: Session, mapping_id: str) -> DestinationMapping:
-        query = (
-            select(DestinationMapping)
-            .join(Destination, Destination.id == DestinationMapping.destination_id)
-            .where(Destination.workspace_id == self.workspace_id, DestinationMapping.id == mapping_id)
-        )
-        row = session.scalars(query).first()
-        if row is None:
-            raise NotFound(f"no destination mapping with id {mapping_id!r}")
-        return row
 
 
 def _ordered(destination_id: str):
