@@ -16,11 +16,11 @@ from segue.control.tester import send_test_event
 from segue.control.views import destination_view, filter_view
 from segue.destinations.settings import validate_settings
 from segue.errors import ConfigError, NotFound
+from segue.mapping.fql import MAX_CHARACTERS as MAX_FQL_CHARACTERS
 
 DEVICE_SOURCE_TYPES = ("javascript", "ios", "android")
 MAX_CLOUD_INSTANCES = 25
 MAX_FILTERS = 10
-MAX_FILTER_CHARACTERS = 5 * 1024
 FILTER_ACTIONS = ("DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES")
 
 
@@ -178,8 +178,8 @@ class DestinationUseCases:
 def _check_filter(title: str, condition: str, actions: list) -> None:
     if not 1 <= len(title) <= 64:
         raise ConfigError("a filter title needs 1 to 64 characters")
-    if not condition.strip() or len(condition) > MAX_FILTER_CHARACTERS:
-        raise ConfigError(f"a filter condition (FQL) needs 1 to {MAX_FILTER_CHARACTERS} characters")
+    if not condition.strip() or len(condition) > MAX_FQL_CHARACTERS:
+        raise ConfigError(f"a filter condition (FQL) needs 1 to {MAX_FQL_CHARACTERS} characters")
     if not actions:
         raise ConfigError("a filter needs at least one action")
     for action in actions:

@@ -30,11 +30,11 @@ from segue.mapping.fql_ast import (
     render,
 )
 from segue.mapping.fql_eval import FUNCTIONS, evaluate, lookup, value_of
-from segue.mapping.fql_parser import ARITY, MAX_BYTES, parse_text
+from segue.mapping.fql_parser import ARITY, MAX_CHARACTERS, parse_text
 
 __all__ = [
     "ARITY", "And", "Call", "Compare", "Expression", "FQLError", "FUNCTIONS", "ListLiteral", "Literal",
-    "MAX_BYTES", "Not", "Or", "Path", "compile", "evaluate", "lookup", "parse", "render", "value_of",
+    "MAX_CHARACTERS", "Not", "Or", "Path", "compile", "evaluate", "lookup", "parse", "render", "value_of",
 ]
 
 

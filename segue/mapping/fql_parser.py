@@ -27,7 +27,7 @@ from segue.mapping.fql_ast import (
 )
 from segue.mapping.fql_lexer import Token, error, tokenize
 
-MAX_BYTES = 5 * 1024
+MAX_CHARACTERS = 5 * 1024  # Segment: FQL up to 5 KB; counted in characters, as JSON Schema counts
 MAX_DEPTH = 64
 ARITY = {
     "contains": 2, "match": 2, "length": 1, "lowercase": 1, "uppercase": 1, "snakecase": 1,
@@ -38,8 +38,8 @@ KEYWORD_VALUES = {"true": True, "false": False, "null": None}
 
 def parse_text(text: str) -> Expression:
     """The tree for `text`; FQLError (naming the position and what was expected) otherwise."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise error(0, f"a condition may hold at most {MAX_BYTES} bytes")
+    if len(text) > MAX_CHARACTERS:
+        raise error(0, f"a condition may hold at most {MAX_CHARACTERS} characters")
     return _Parser(tokenize(text)).parse()
 
 

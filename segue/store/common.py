@@ -89,6 +89,14 @@ def require_text(value: Any, what: str, max_length: int, *, strip: bool = True) 
     return text
 
 
+MAX_FQL_CHARACTERS = 5 * 1024  # as segue.mapping.fql.MAX_CHARACTERS (the store sits below mapping)
+
+
+def require_fql_text(value: Any, what: str) -> str:
+    """A filter condition or mapping trigger: non-empty text of at most 5,120 characters."""
+    return require_text(value, what, MAX_FQL_CHARACTERS)
+
+
 def require_choice(value: Any, what: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"unknown {what} {value!r}; use one of: {', '.join(choices)}")

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from segue.errors import ConfigError
 from segue.store.common import (
     UNSET,
     Record,
     given,
     require_bool,
+    require_fql_text,
     require_json,
     require_text,
     validate,
@@ -25,19 +25,9 @@ from segue.store.common import (
 from segue.store.children import DestinationChildren
 from segue.store.models import DestinationFilter, utcnow
 
-MAX_CONDITION_BYTES = 5 * 1024
-
-
-def _condition(value: Any) -> str:
-    condition = require_text(value, "a filter condition", MAX_CONDITION_BYTES)
-    if len(condition.encode()) > MAX_CONDITION_BYTES:
-        raise ConfigError(f"a filter condition may take at most {MAX_CONDITION_BYTES} bytes")
-    return condition
-
-
 _CHECKS = {
     "title": lambda value: require_text(value, "a filter title", 64),
-    "condition": _condition,
+    "condition": lambda value: require_fql_text(value, "a filter condition"),
     "actions": lambda value: require_json(value, "filter actions", list),
     "enabled": lambda value: require_bool(value, "enabled"),
 }

@@ -21,6 +21,7 @@ from segue.store.common import (
     Record,
     given,
     require_bool,
+    require_fql_text,
     require_json,
     require_text,
     validate,
@@ -29,19 +30,9 @@ from segue.store.children import DestinationChildren
 from segue.store.models import DestinationMapping, utcnow
 
 MAX_MAPPINGS = 50
-MAX_TRIGGER_BYTES = 5 * 1024
-
-
-def _trigger(value: Any) -> str:
-    trigger = require_text(value, "a mapping trigger", MAX_TRIGGER_BYTES)
-    if len(trigger.encode()) > MAX_TRIGGER_BYTES:
-        raise ConfigError(f"a mapping trigger may take at most {MAX_TRIGGER_BYTES} bytes")
-    return trigger
-
-
 _CHECKS = {
     "name": lambda value: require_text(value, "a mapping name", 100),
-    "trigger": _trigger,
+    "trigger": lambda value: require_fql_text(value, "a mapping trigger"),
     "action": lambda value: require_text(value, "a mapping action", 32),
     "fields": lambda value: require_json(value, "mapping fields", dict),
     "enabled": lambda value: require_bool(value, "enabled"),

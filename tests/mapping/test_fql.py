@@ -165,7 +165,7 @@ def test_syntax_errors_name_the_position_and_what_was_expected(text, position, f
 def test_limits():
     long = " or ".join(["type = 'track'"] * 400)
     assert len(long) > 5 * 1024
-    with pytest.raises(FQLError, match="at most 5120 bytes"):
+    with pytest.raises(FQLError, match="at most 5120 characters"):
         parse(long)
     with pytest.raises(FQLError, match="nesting deeper"):
         parse("(" * 100 + "a" + ")" * 100)

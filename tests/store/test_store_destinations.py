@@ -171,8 +171,8 @@ def test_filters_create_list_update_delete(store, source):
 
 def test_filters_refuse_bad_values_and_unknown_ids(store, source):
     destination = _create(store, source.id)
-    with pytest.raises(ConfigError, match="at most 5120 bytes"):
-        _filter(store, destination.id, condition="é" * 3000)
+    with pytest.raises(ConfigError, match="1 to 5120 characters"):
+        _filter(store, destination.id, condition="é" * 5121)
     with pytest.raises(ConfigError, match="1 to 64"):
         _filter(store, destination.id, title="t" * 65)
     with pytest.raises(ConfigError, match="JSON array"):
@@ -185,7 +185,7 @@ def test_filters_refuse_bad_values_and_unknown_ids(store, source):
         store.update_filter("df_nope", actor="a", title="x")
     with pytest.raises(NotFound):
         store.delete_filter("df_nope", actor="a")
-    assert _filter(store, destination.id, condition="x" * 5120).condition == "x" * 5120
+    assert _filter(store, destination.id, condition="é" * 5120).condition == "é" * 5120  # characters, not bytes
 
 
 def test_deleting_a_source_deletes_its_destinations_and_their_filters(store, source):

@@ -88,7 +88,7 @@ def test_at_most_50_mappings_per_destination(store, source):
     [
         ({"name": " "}, "mapping name needs 1 to 100"),
         ({"name": "n" * 101}, "mapping name needs 1 to 100"),
-        ({"trigger": "é" * 3000}, "at most 5120 bytes"),
+        ({"trigger": "é" * 5121}, "1 to 5120 characters"),
         ({"action": "a" * 33}, "mapping action needs 1 to 32"),
         ({"fields": ["not", "an", "object"]}, "mapping fields must be a JSON object"),
         ({"fields": {"when": object()}}, "only JSON values"),

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel
 
+from segue.mapping.fql import MAX_CHARACTERS as MAX_FQL_CHARACTERS
 from segue.store.models import SOURCE_TYPES
 
 SourceType = Literal[SOURCE_TYPES]  # type: ignore[valid-type]
@@ -230,7 +231,7 @@ class AllowProperties(Body):
 
 
 FilterAction = Annotated[DropEvent | SampleEvents | DropProperties | AllowProperties, Field(discriminator="type")]
-FQL = Field(min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, alias="if", description="The condition, in FQL.")
+FQL = Field(min_length=1, max_length=MAX_FQL_CHARACTERS, pattern=NOT_BLANK, alias="if", description="The condition, in FQL.")
 
 
 class FilterIn(Body):
@@ -243,7 +244,7 @@ class FilterIn(Body):
 class FilterChange(Body):
     title: str | None = Field(default=None, min_length=1, max_length=64, pattern=NOT_BLANK)
     if_: str | None = Field(
-        default=None, min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, alias="if", description="The condition, in FQL."
+        default=None, min_length=1, max_length=MAX_FQL_CHARACTERS, pattern=NOT_BLANK, alias="if", description="The condition, in FQL."
     )
     actions: list[FilterAction] | None = Field(default=None, min_length=1)
     enabled: bool | None = None
@@ -270,7 +271,7 @@ ACTION_DESCRIPTION = "The destination's translation to call: a Segment method it
 
 class MappingIn(Body):
     name: str = Name
-    trigger: str = Field(min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION)
+    trigger: str = Field(min_length=1, max_length=MAX_FQL_CHARACTERS, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION)
     action: EventType = Field(description=ACTION_DESCRIPTION)
     fields: dict[str, Any] = Field(default_factory=dict, description=FIELDS_DESCRIPTION)
     enabled: bool = True
@@ -279,7 +280,7 @@ class MappingIn(Body):
 class MappingChange(Body):
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     trigger: str | None = Field(
-        default=None, min_length=1, max_length=5 * 1024, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION
+        default=None, min_length=1, max_length=MAX_FQL_CHARACTERS, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION
     )
     action: EventType | None = Field(default=None, description=ACTION_DESCRIPTION)
     fields: dict[str, Any] | None = Field(default=None, description=FIELDS_DESCRIPTION + " Replaced whole.")
