@@ -11,10 +11,10 @@ from typing import Any, Mapping
 
 from segue.control.access import Actor, require_write
 from segue.control.plans import require_feature
-from segue.control.settings import checked_settings, updated_values
+from segue.control.settings import checked_settings
 from segue.control.tester import send_test_event
 from segue.control.views import destination_view, filter_view
-from segue.destinations.settings import validate_settings
+from segue.destinations.settings import updated_values, validate_settings
 from segue.errors import ConfigError, NotFound
 from segue.mapping.fql import MAX_CHARACTERS as MAX_FQL_CHARACTERS
 

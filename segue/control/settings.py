@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from segue.control.views import MASK
 from segue.destinations.settings import (
     InvalidSettings,
     secret_names,
@@ -26,21 +25,6 @@ def checked_settings(model: type, values: Mapping, *, complete: bool) -> tuple[d
         if complete or not _only_missing(error):
             raise
         return _split_as_given(model, values)
-
-
-def updated_values(model: type, public: Mapping, secrets: Mapping, changes: Mapping) -> dict:
-    """The stored values with `changes` applied (PATCH): None removes a value, and a secret sent
-    back in its masked form keeps the stored one."""
-    values = {**public, **secrets}
-    hidden = secret_names(model)
-    for name, value in changes.items():
-        if name in hidden and isinstance(value, str) and value.startswith(MASK):
-            continue
-        if value is None:
-            values.pop(name, None)
-        else:
-            values[name] = value
-    return values
 
 
 def _only_missing(error: InvalidSettings) -> bool:

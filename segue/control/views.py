@@ -9,9 +9,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from segue.control.plans import rules_for
-from segue.destinations.settings import masked
-
-MASK = "••••"
+from segue.destinations.settings import MASK, masked
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -16,8 +16,9 @@ from segue.control.plans import (
     rules_for,
     warehouse_limit_message,
 )
-from segue.control.settings import checked_settings, updated_values
+from segue.control.settings import checked_settings
 from segue.control.views import warehouse_view
+from segue.destinations.settings import updated_values
 from segue.errors import NotFound, PlanLimit
 
 

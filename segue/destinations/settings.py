@@ -111,7 +111,12 @@ def masked(model: type[DestinationSettings], public: Mapping, secrets: Mapping) 
 def apply_update(
     model: type[DestinationSettings], public: Mapping, secrets: Mapping, changes: Mapping
 ) -> DestinationSettings:
-    """PATCH semantics: current values, then `changes`, validated.
+    """PATCH semantics: `updated_values`, validated."""
+    return validate_settings(model, updated_values(model, public, secrets, changes))
+
+
+def updated_values(model: type[DestinationSettings], public: Mapping, secrets: Mapping, changes: Mapping) -> dict:
+    """The stored values with `changes` applied, not yet validated.
 
     A secret sent back in its masked form keeps the stored secret; a `None` value removes
     the key (its default applies, or validation fails if it is required).
@@ -126,7 +131,7 @@ def apply_update(
             values.pop(alias, None)
         else:
             values[alias] = new
-    return validate_settings(model, values)
+    return values
 
 
 def _is_masked_echo(new: Any, old: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from segue.store.children import DestinationChildren
 from segue.store.common import (
     UNSET,
     Record,
@@ -22,7 +23,6 @@ from segue.store.common import (
     require_text,
     validate,
 )
-from segue.store.children import DestinationChildren
 from segue.store.models import DestinationFilter, utcnow
 
 _CHECKS = {

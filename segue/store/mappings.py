@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from segue.errors import ConfigError
+from segue.store.children import DestinationChildren
 from segue.store.common import (
     UNSET,
     Record,
@@ -26,7 +27,6 @@ from segue.store.common import (
     require_text,
     validate,
 )
-from segue.store.children import DestinationChildren
 from segue.store.models import DestinationMapping, utcnow
 
 MAX_MAPPINGS = 50
