@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from typing import Any, Callable
 
@@ -26,7 +27,7 @@ from segue.pipeline.delivery import (
     mask_exchange,
 )
 from segue.pipeline.retries import Parked, ParkRequest
-from segue.pipeline.routing import InstanceConfig, route
+from segue.pipeline.routing import Decision, InstanceConfig, route
 
 log = logging.getLogger(__name__)
 FETCH_LIMIT = 1_000
@@ -54,7 +55,7 @@ class InstanceWorker:
         self.stats = stats
         self.settings = settings
         self.clock = clock
-        self.sample = sample
+        self.sample = sample or random.random  # draws for SAMPLE filters
         self.backoff = Backoff(settings.retry_base_seconds, settings.retry_max_delay_seconds)
         self.breaker = CircuitBreaker(
             failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds, clock=clock
@@ -138,16 +139,10 @@ class InstanceWorker:
     def _routed(self, event: dict) -> list[dict]:
         """The events the destination's batch call gets for this one (one per matching mapping);
         none when it was filtered or failed (and counted)."""
-        decision = route(event, self.config, self.sample) if self.sample else route(event, self.config)
-        if decision.filtered:
-            self.stats.record_filtered(self.config.id, decision.filtered)
-        elif decision.failed:
-            self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
-        elif decision.mapped:
-            return [merged for _, merged in decision.mapped]
-        else:
-            return [decision.event]
-        return []
+        decision = self._decide(event)
+        if decision is None:
+            return []
+        return [merged for _, merged in decision.mapped] if decision.mapped else [decision.event]
 
     async def _deliver_user(self, user: str, items: list, waiting: bool, parks: list[ParkRequest]) -> None:
         held = waiting and not self._hold_expired(user)
@@ -199,17 +194,24 @@ class InstanceWorker:
 
     async def _attempt(self, event: dict, received_at_ms: int) -> Outcome | None:
         """Route and send one event; records the outcome. None when nothing was sent."""
-        decision = route(event, self.config, self.sample) if self.sample else route(event, self.config)
-        if decision.filtered:
-            self.stats.record_filtered(self.config.id, decision.filtered)
-            return None
-        if decision.failed:
-            self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
+        decision = self._decide(event)
+        if decision is None:
             return None
         outcome, exchanges = await self.sender.send(decision.requests, self.config.destination.interpret)
         self.breaker.record(outcome)
         self._count(outcome, event, exchanges, received_at_ms)
         return outcome
+
+    def _decide(self, event: dict) -> Decision | None:
+        """The routing decision, or None when the event was filtered or failed (and counted)."""
+        decision = route(event, self.config, self.sample)
+        if decision.filtered:
+            self.stats.record_filtered(self.config.id, decision.filtered)
+        elif decision.failed:
+            self.stats.record_failed(self.config.id, self._failure(event, [], decision.failed, None))
+        else:
+            return decision
+        return None
 
     def _count(self, outcome: Outcome, event: dict, exchanges: list, received_at_ms: int) -> None:
         if outcome.kind == "delivered":
