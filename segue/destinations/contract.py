@@ -37,9 +37,18 @@ class DestinationSettings(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
+TRANSPORT_SCHEMES = ("http", "https", "nats", "redis", "rediss", "amqp", "amqps", "mqtt", "mqtts", "s3")
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One HTTP request a translation asks the delivery engine to make."""
+    """One request a translation asks the delivery engine to make.
+
+    The URL's scheme picks the transport: `http(s)` is an HTTP request; `nats`, `redis`, `amqp`,
+    `mqtt` and `s3` publish `body` to a stream or store (see `segue/pipeline/transports/`). Broker
+    credentials travel in the URL's userinfo, the way broker URLs carry them, so the delivery
+    view masks them like any other URL password.
+    """
 
     method: str
     url: str
@@ -62,6 +71,20 @@ class Preset:
 
 
 @dataclass(frozen=True)
+class OAuth:
+    """An OAuth 2 authorization-code flow ("log in to the tool") for vendors whose API uses it.
+
+    The flow stores `access_token`, `refresh_token` and `expires_at` in the instance's secret
+    settings (fields of those names on the settings model, aliases `accessToken`, ...).
+    """
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Destination:
     """One catalog entry: metadata, settings model and translation functions."""
 
@@ -81,6 +104,8 @@ class Destination:
     batch: BatchTranslation | None = None
     batch_size: int = 0  # the vendor's maximum events per batch request
     interpret: Callable[[int, bytes], str | None] | None = None  # vendor error body -> message
+    rate_limit: float = 0.0  # requests per second the vendor allows one account (0: no documented limit)
+    oauth: OAuth | None = None
 
     @property
     def methods(self) -> tuple[str, ...]:

@@ -10,26 +10,25 @@ import socket
 import time
 import typing
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
 import pytest
 from pydantic import SecretStr
 
-from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.contract import TRANSPORT_SCHEMES, Destination, DestinationSettings, Request
 from segue.destinations.settings import validate_settings
 
-# Settings that make a destination send more (secrets, templates) than its required minimum.
-RICH_SETTINGS = {
-    "webhook": {"sharedSecret": "shh-this-is-the-shared-secret", "headers": {"X-Team": "growth"}, "method": "PUT"},
-    "amplitude": {"region": "EU", "useBatchEndpoint": True},
-    "mixpanel": {"apiSecret": "mixpanel-api-secret", "region": "EU", "consolidatePageCalls": False},
-    "slack": {
-        "eventTemplates": {"Order Completed": "{{name}} ordered {{properties.name}} for {{properties.revenue}}"},
-        "whitelistedTraits": ["email"], "channel": "#sales",
-    },
-    "customerio": {"region": "EU"},
-}
+# Settings that make a destination send more (secrets, templates, options) than its required
+# minimum: `rich/<slug>.json`, one file per destination.
+RICH_DIR = Path(__file__).parent / "rich"
+
+
+def rich_settings(slug: str) -> dict:
+    """The destination's rich settings, {} when it has none."""
+    path = RICH_DIR / f"{slug}.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else {}
 
 
 def _sample_value(name: str, annotation: typing.Any) -> typing.Any:
@@ -48,14 +47,14 @@ def _sample_value(name: str, annotation: typing.Any) -> typing.Any:
 
 
 def sample_settings(destination: Destination, rich: bool = False) -> DestinationSettings:
-    """Validated settings filling every required field (plus RICH_SETTINGS when `rich`)."""
+    """Validated settings filling every required field (plus `rich/<slug>.json` when `rich`)."""
     model = destination.settings
     values = {
         (info.alias or name): _sample_value(name, info.annotation)
         for name, info in model.model_fields.items() if info.is_required()
     }
     if rich:
-        values.update(RICH_SETTINGS.get(destination.slug, {}))
+        values.update(rich_settings(destination.slug))
     return validate_settings(model, values)
 
 
@@ -77,9 +76,10 @@ def no_io():
 def check_request(request: Request) -> None:
     """The shape the delivery engine relies on."""
     assert isinstance(request, Request)
-    assert request.method in ("GET", "POST", "PUT", "PATCH", "DELETE")
     parts = urlsplit(request.url)
-    assert parts.scheme in ("http", "https") and parts.netloc, request.url
+    assert parts.scheme in TRANSPORT_SCHEMES and parts.netloc, request.url
+    http = parts.scheme in ("http", "https")
+    assert request.method in (("GET", "POST", "PUT", "PATCH", "DELETE") if http else ("PUBLISH", "PUT")), request.method
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in request.headers.items())
     assert request.body is None or isinstance(request.body, bytes)
 
