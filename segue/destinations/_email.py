@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from segue.destinations.common import event_ms
 from segue.spec.timestamps import format_ms
 
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+PHONE_PUNCTUATION = str.maketrans("", "", " .-()")
 ORDER_COMPLETED = ("Order Completed", "Completed Order")  # Segment e-commerce v2 name and its v1 alias
 
 TraitTable = Sequence[tuple[tuple[str, ...], str]]  # (Segment spellings, vendor field)
@@ -52,3 +55,11 @@ def products_of(properties: Mapping) -> list[dict]:
 def first(values: Iterable[Any]) -> Any:
     """The first value that is not None, else None."""
     return next((value for value in values if value is not None), None)
+
+
+def e164(value: object) -> str | None:
+    """A phone number in E.164 (`+15005550006`) once spaces, dots, dashes and brackets are removed."""
+    if not isinstance(value, str):
+        return None
+    digits = value.translate(PHONE_PUNCTUATION)
+    return digits if E164.fullmatch(digits) else None

@@ -11,8 +11,11 @@ import re
 from typing import Any, Mapping
 
 from segue.destinations.common import dig, encode_json, obj, text, trait
+from segue.errors import InvalidMessage
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 
 
 def _show(value: Any) -> str:
@@ -73,3 +76,14 @@ def email_of(event: Mapping) -> str | None:
 def phone_of(event: Mapping) -> str | None:
     """The user's phone: traits, then context traits, then properties."""
     return text(user_traits(event), "phone") or text(event, "properties.phone")
+
+
+def e164(phone: str) -> str:
+    """The phone number without separators (`00` read as `+`); anything not then E.164 raises."""
+    cleaned = PHONE_SEPARATORS.sub("", phone)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not E164.fullmatch(cleaned):
+        message = f"the phone number {phone!r} is not in E.164 form (+ and country code)"
+        raise InvalidMessage(message, code="invalid_field")
+    return cleaned

@@ -170,7 +170,7 @@ def batch(events: list, settings: Settings) -> list[Request]:
     for event in events:
         if event.get("type") == "alias":
             updates.append(merge_update(event, settings))
-        elif event.get("type") in ("track", "identify") and (event.get("type") == "track" or obj(event, "traits")):
+        elif event.get("type") == "track" or (event.get("type") == "identify" and obj(event, "traits")):
             for key, items in user_track_body(event, settings).items():
                 merged[key] += items
     requests = [_track_request(body, settings) for body in _split({k: v for k, v in merged.items() if v})]

@@ -35,16 +35,18 @@ HOSTS = {"global": "https://www.google-analytics.com", "EU": "https://region1.go
 BATCH_SIZE = 25  # "Requests can have a maximum of 25 events"
 MAX_PARAMS, NAME_LENGTH, VALUE_LENGTH = 25, 40, 100  # per event; names; parameter values (standard GA4)
 INTEGRATION = "Google Analytics 4"  # key of per-event options in `integrations`
-RESERVED_EVENTS = frozenset((  # Measurement Protocol reserved event names
-    "ad_activeview", "ad_click", "ad_exposure", "ad_impression", "ad_query", "ad_reward", "adunit_exposure",
-    "app_background", "app_clear_data", "app_exception", "app_remove", "app_store_refund",
-    "app_store_subscription_cancel", "app_store_subscription_convert", "app_store_subscription_renew", "app_update",
-    "app_upgrade", "dynamic_link_app_open", "dynamic_link_app_update", "dynamic_link_first_open", "error",
-    "firebase_campaign", "firebase_in_app_message_action", "firebase_in_app_message_dismiss",
-    "firebase_in_app_message_impression", "first_open", "first_visit", "in_app_purchase", "notification_dismiss",
-    "notification_foreground", "notification_open", "notification_receive", "os_update", "session_start",
-    "session_start_with_rollout", "user_engagement",
-))
+RESERVED_EVENTS = frozenset("""
+    ad_activeview ad_click ad_exposure ad_impression ad_query ad_reward adunit_exposure app_background app_clear_data
+    app_exception app_remove app_store_refund app_store_subscription_cancel app_store_subscription_convert
+    app_store_subscription_renew app_update app_upgrade dynamic_link_app_open dynamic_link_app_update
+    dynamic_link_first_open error firebase_campaign firebase_in_app_message_action firebase_in_app_message_dismiss
+    firebase_in_app_message_impression first_open first_visit in_app_purchase notification_dismiss
+    notification_foreground notification_open notification_receive os_update session_start
+    session_start_with_rollout user_engagement
+""".split())  # Measurement Protocol reserved event names
+PAGE_PARAMS = (  # GA4 page parameter, its length limit <- Segment page property, context.page fallback
+    ("page_location", 1000, "url"), ("page_title", 300, "title"), ("page_referrer", 420, "referrer"),
+)
 RECOMMENDED = {  # Segment semantic event -> GA4 recommended event
     "Products Searched": "search", "Product List Viewed": "view_item_list", "Product Clicked": "select_item",
     "Product Viewed": "view_item", "Product Added": "add_to_cart", "Product Removed": "remove_from_cart",
@@ -54,19 +56,28 @@ RECOMMENDED = {  # Segment semantic event -> GA4 recommended event
     "Product Shared": "share", "Signed Up": "sign_up", "Signed In": "login",
 }
 SINGLE_PRODUCT = {"select_item", "view_item", "add_to_cart", "remove_from_cart", "add_to_wishlist"}
-EVENT_PARAMS = (  # GA4 parameter <- Segment property spellings
+COMMON_PARAMS = (  # GA4 parameter <- Segment property spellings, on every recommended event
     ("transaction_id", ("order_id", "orderId")), ("affiliation", ("affiliation",)), ("coupon", ("coupon",)),
-    ("shipping", ("shipping",)), ("tax", ("tax",)), ("search_term", ("query",)), ("item_list_id", ("list_id",)),
-    ("item_list_name", ("category",)), ("promotion_id", ("promotion_id",)), ("promotion_name", ("name",)),
-    ("creative_name", ("creative",)), ("creative_slot", ("position",)), ("payment_type", ("payment_method",)),
-    ("method", ("method", "share_via")),
+    ("shipping", ("shipping",)), ("tax", ("tax",)),
 )
+EVENT_PARAMS = {  # and on some events only
+    "search": (("search_term", ("query",)),),
+    "view_item_list": (("item_list_id", ("list_id",)), ("item_list_name", ("category",))),
+    "select_item": (("item_list_id", ("list_id",)),),
+    "view_promotion": (("promotion_id", ("promotion_id",)), ("promotion_name", ("name",)),
+                       ("creative_name", ("creative",)), ("creative_slot", ("position",))),
+    "add_payment_info": (("payment_type", ("payment_method",)),),
+    "sign_up": (("method", ("method",)),), "login": (("method", ("method",)),),
+    "share": (("method", ("share_via",)), ("item_id", ("product_id", "productId"))),
+}
+EVENT_PARAMS["select_promotion"] = EVENT_PARAMS["view_promotion"]
 ITEM_FIELDS = (  # GA4 item field <- Segment product field spellings
     ("item_id", ("product_id", "productId", "sku", "id")), ("item_name", ("name",)), ("affiliation", ("affiliation",)),
     ("coupon", ("coupon",)), ("item_brand", ("brand",)), ("item_category", ("category",)),
     ("item_variant", ("variant",)), ("price", ("price",)), ("quantity", ("quantity",)), ("index", ("position",)),
 )
-CONSUMED = {spelling for _, spellings in EVENT_PARAMS + ITEM_FIELDS for spelling in spellings} | {
+ALL_FIELDS = COMMON_PARAMS + ITEM_FIELDS + tuple(pair for pairs in EVENT_PARAMS.values() for pair in pairs)
+CONSUMED = {spelling for _, spellings in ALL_FIELDS for spelling in spellings} | {
     "products", "currency", "value", "revenue", "total"}
 
 
@@ -103,13 +114,12 @@ def _first(source: dict, spellings: tuple[str, ...]):
 
 
 def item(product: dict) -> dict:
-    """A GA4 item from a Segment product (item_id or item_name is required by GA4)."""
-    fields = {key: _scalar(_first(product, spellings)) for key, spellings in ITEM_FIELDS}
-    return compact(fields)
+    """A GA4 item from a Segment product (GA4 requires item_id or item_name)."""
+    return compact({key: _scalar(_first(product, spellings)) for key, spellings in ITEM_FIELDS})
 
 
-def _items(properties: dict, ga4_event: str) -> list[dict]:
-    if ga4_event in SINGLE_PRODUCT:
+def _items(properties: dict, name: str) -> list[dict]:
+    if name in SINGLE_PRODUCT:
         return [item(properties)]
     products = properties.get("products")
     return [item(p) for p in products if isinstance(p, dict)] if isinstance(products, list) else []
@@ -123,12 +133,13 @@ def _value(properties: dict) -> int | float | None:
     return price * (quantity or 1) if price is not None else None
 
 
-def ecommerce_params(properties: dict, ga4_event: str) -> dict:
+def ecommerce_params(properties: dict, name: str) -> dict:
     """The recommended parameters of a GA4 e-commerce event (currency defaults to USD, as in Segment)."""
-    params = {key: _scalar(_first(properties, spellings)) for key, spellings in EVENT_PARAMS}
+    pairs = COMMON_PARAMS + EVENT_PARAMS.get(name, ())
+    params = {key: _scalar(_first(properties, spellings)) for key, spellings in pairs}
     value = _value(properties)
     currency = text(properties, "currency") or ("USD" if value is not None else None)
-    return compact({**params, "currency": currency, "value": value, "items": _items(properties, ga4_event) or None})
+    return compact({**params, "currency": currency, "value": value, "items": _items(properties, name) or None})
 
 
 def custom_params(properties: dict, skip: set[str] = frozenset()) -> dict:
@@ -154,10 +165,12 @@ def _event(event: dict, name: str, params: dict) -> dict:
 
 
 def _page_params(event: dict) -> dict:
-    return compact({"page_location": _scalar(text(event, "properties.url") or text(event, "context.page.url")),
-                    "page_title": _scalar(text(event, "properties.title") or text(event, "context.page.title")),
-                    "page_referrer": _scalar(text(event, "properties.referrer") or text(event, "context.page.referrer")),
-                    "language": text(event, "context.locale")})
+    """page_location, page_title and page_referrer (each within GA4's length limit) and language."""
+    params = {"language": text(event, "context.locale")}
+    for param, limit, key in PAGE_PARAMS:
+        value = text(event, f"properties.{key}") or text(event, f"context.page.{key}")
+        params[param] = value[:limit] if value else None
+    return compact(params)
 
 
 def track_event(event: dict, settings: Settings) -> dict:
@@ -171,7 +184,7 @@ def track_event(event: dict, settings: Settings) -> dict:
         return _event(event, recommended, {**ecommerce_params(properties, recommended),
                                            **custom_params(properties, CONSUMED)})
     custom = ga4_name(name, settings.lowercase_event_names)
-    if custom in RESERVED_EVENTS or re.match(r"(?i)(_|firebase_|ga_|google_|gtag\.)", custom):
+    if custom in RESERVED_EVENTS or re.match(r"(?i)(firebase_|ga_|google_)", custom):
         raise InvalidMessage(f"{custom!r} is a reserved GA4 event name", code="invalid_field")
     return _event(event, custom, {**_page_params(event), **custom_params(properties)})
 
@@ -225,6 +238,14 @@ def _device(event: dict) -> dict:
 BUILDERS = {"track": track_event, "page": page_event, "screen": screen_event}
 
 
+def ga4_event(event: dict, settings: Settings) -> dict:
+    """The GA4 event for a track, page or screen call."""
+    builder = BUILDERS.get(event.get("type"))
+    if builder is None:
+        raise InvalidMessage(f"GA4 does not take {event.get('type')!r} calls", code="unsupported_method")
+    return builder(event, settings)
+
+
 def _url(settings: Settings) -> str:
     query = urlencode({"measurement_id": settings.measurement_id, "api_secret": settings.api_secret.get_secret_value()})
     return f"{HOSTS[settings.region]}/mp/collect?{query}"
@@ -232,10 +253,7 @@ def _url(settings: Settings) -> str:
 
 def translate(event: dict, settings: Settings) -> list[Request]:
     """track, page or screen: one request with one GA4 event."""
-    builder = BUILDERS.get(event.get("type"))
-    if builder is None:
-        raise InvalidMessage(f"GA4 does not take {event.get('type')!r} calls", code="unsupported_method")
-    return [json_request(_url(settings), {**envelope(event, settings), "events": [builder(event, settings)]})]
+    return [json_request(_url(settings), {**envelope(event, settings), "events": [ga4_event(event, settings)]})]
 
 
 def translate_batch(events: list, settings: Settings) -> list[Request]:
@@ -243,7 +261,7 @@ def translate_batch(events: list, settings: Settings) -> list[Request]:
     groups: dict[bytes, tuple[dict, list]] = {}
     for event in events:
         head = envelope(event, settings)
-        groups.setdefault(encode_json(head), (head, []))[1].append(BUILDERS[event["type"]](event, settings))
+        groups.setdefault(encode_json(head), (head, []))[1].append(ga4_event(event, settings))
     return [json_request(_url(settings), {**head, "events": items[i:i + BATCH_SIZE]})
             for head, items in groups.values() for i in range(0, len(items), BATCH_SIZE)]
 

@@ -12,6 +12,7 @@ endpoints are documented upserts keyed by the customer's own ids, and Intercom s
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -59,10 +60,8 @@ def _post(settings: Settings, path: str, body: dict) -> Request:
 
 
 def user_keys(event: dict) -> dict:
-    """`user_id` (the userId), else `email`: how Intercom finds the user; none raises."""
+    """`user_id` (the userId), else `email`: how Intercom finds the user ({} when neither)."""
     user_id, email = text(event, "userId"), text(user_traits(event), "email")
-    if user_id is None and email is None:
-        raise InvalidMessage("Intercom needs a userId or an email trait", code="missing_field")
     return compact({"user_id": user_id, "email": email if user_id is None else None})
 
 
@@ -73,9 +72,11 @@ def _avatar(traits: dict) -> dict | None:
 
 def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: create or update the user; reserved traits to Intercom's fields, the rest custom."""
-    traits = obj(event, "traits")
+    traits, keys = obj(event, "traits"), user_keys(event)
+    if not keys:
+        return []  # Intercom keeps no user without a user_id or an email
     body = {
-        **user_keys(event), "email": text(traits, "email"), "phone": text(traits, "phone"),
+        **keys, "email": text(user_traits(event), "email"), "phone": text(traits, "phone"),
         "name": full_name(traits), "avatar": _avatar(traits),
         "signed_up_at": unix_seconds(trait(traits, "createdAt", "created_at")),
         "last_seen_ip": text(event, "context.ip"), "last_seen_user_agent": text(event, "context.userAgent"),
@@ -109,8 +110,10 @@ def group(event: dict, settings: Settings) -> list[Request]:
     """group: create or update the company, then attach the user to it."""
     if text(event, "groupId") is None:
         raise InvalidMessage("group needs a groupId", code="missing_field")
-    details = company(event)
-    attach = {**user_keys(event), "companies": [compact({"company_id": details["company_id"],
+    details, keys = company(event), user_keys(event)
+    if not keys:
+        return [_post(settings, "/companies", details)]  # no user to attach
+    attach = {**keys, "companies": [compact({"company_id": details["company_id"],
                                                            "name": details.get("name")})]}
     return [_post(settings, "/companies", details), _post(settings, "/users", attach)]
 
@@ -121,15 +124,21 @@ def metadata(properties: dict, event_name: str) -> dict:
     Keys lose the characters Intercom forbids; an order's revenue becomes a monetary amount
     (`{"amount": cents, "currency"}`); nested objects and lists are left out.
     """
-    items = {}
-    if event_name in ORDER_EVENTS and number(properties, "revenue") is not None:
-        currency = (text(properties, "currency") or "usd").lower()
-        items["price"] = {"amount": round(number(properties, "revenue") * 100), "currency": currency}
-    for key, value in properties.items():
+    items = _price(properties) if event_name in ORDER_EVENTS else {}
+    for key, value in scalars(properties).items():
         name = "".join(char for char in key if char not in FORBIDDEN_KEY_CHARS)
-        if name and name not in items and (isinstance(value, (int, float, bool)) or isinstance(value, str)):
+        if name and name not in items:
             items[name] = value[:MAX_STRING] if isinstance(value, str) else value
     return dict(list(items.items())[:MAX_METADATA])
+
+
+def _price(properties: dict) -> dict:
+    """An order's revenue as Intercom's monetary amount (cents and lowercase currency)."""
+    revenue = number(properties, "revenue")
+    if revenue is None or not math.isfinite(revenue):
+        return {}
+    currency = (text(properties, "currency") or "usd").lower()
+    return {"price": {"amount": round(revenue * 100), "currency": currency}}
 
 
 def track(event: dict, settings: Settings) -> list[Request]:
@@ -137,8 +146,11 @@ def track(event: dict, settings: Settings) -> list[Request]:
     name = text(event, "event")
     if name is None:
         raise InvalidMessage("track needs an event name", code="missing_field")
+    keys = user_keys(event)
+    if not keys:
+        return []  # Intercom records events only for a user it can find
     details = metadata(obj(event, "properties"), name)
-    body = {"event_name": name, "created_at": event_seconds(event), **user_keys(event), "metadata": details or None}
+    body = {"event_name": name, "created_at": event_seconds(event), **keys, "metadata": details or None}
     return [_post(settings, "/events", compact(body))]
 
 

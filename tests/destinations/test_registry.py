@@ -69,8 +69,12 @@ def test_get_and_by_name(catalog):
     ({"category": "Analytics", "method": "alias"}, {"mixpanel"}),
     ({"category": "Analyt"}, set()),
 ])
-def test_find(catalog, filters, expected):
-    assert {d.slug for d in catalog.find(**filters)} == expected
+def test_find(filters, expected):
+    """Over a fixed set of five, so that the expectations do not move as the catalog grows."""
+    from segue.destinations import amplitude, customerio, mixpanel, slack, webhook
+
+    five = Catalog(module.DESTINATION for module in (amplitude, customerio, mixpanel, slack, webhook))
+    assert {d.slug for d in five.find(**filters)} == expected
 
 
 def test_catalog_refuses_duplicate_slugs():
