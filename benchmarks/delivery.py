@@ -2,8 +2,8 @@
 
 1. Throughput from the event log to a local destination (benchmarks/sink.py, its own
    process): a router with one webhook instance delivers N events appended to a fresh SQLite
-   log. Baseline in the same run: httpx posting the same N events straight to the sink with the
-   same concurrency, the most a sender of single events could do on this machine.
+   log. Baseline in the same run: aiohttp posting the same N events straight to the sink with
+   the same concurrency, the most a sender of single events could do on this machine.
 2. End-to-end latency: `segue serve` with a webhook instance to the sink; events sent to the
    Tracking API at a steady rate (open loop); latency = arrival at the sink - send time.
 Floors (issue "Cloud mode"): 10,000 events/s to a batching destination, 2,000 events/s to a
@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import aiohttp
 import httpx
 import orjson
 import uvloop
@@ -63,16 +64,18 @@ def bench_event(n: int) -> dict:
 
 
 async def baseline_throughput(sink_url: str, events: int, concurrency: int) -> float:
-    """events/s posting single events straight to the sink, `concurrency` at a time."""
+    """events/s posting single events straight to the sink, `concurrency` at a time, with
+    aiohttp (the client Segue's delivery uses) and nothing else in the way."""
     bodies = [orjson.dumps(bench_event(n)) for n in range(events)]
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10) as client, aiohttp.ClientSession() as session:
         before = await sink_events(client, sink_url)
         queue = iter(bodies)
         started = time.perf_counter()
 
         async def post_all() -> None:
             for body in queue:
-                await client.post(f"{sink_url}/hook", content=body, headers={"Content-Type": "application/json"})
+                async with session.post(f"{sink_url}/hook", data=body, headers={"Content-Type": "application/json"}) as answer:
+                    await answer.read()
 
         await asyncio.gather(*(post_all() for _ in range(concurrency)))
         await wait_for_events(client, sink_url, before + events)
@@ -123,7 +126,9 @@ async def end_to_end_latency(sink_url: str, rate: int, seconds: float, work_dir:
         subprocess.run(segue_command("destinations", "create", "webhook", "--source", "bench", "--setting",
                                      f"url={sink_url}/hook", "--enable", "--data-dir", data_dir), check=True, capture_output=True)
         await asyncio.sleep(1.5)  # the running server picks up the destination within a second
-        sent = await send_steadily(f"http://{HOST}:{target.port}", target.write_key, rate, seconds)
+        sent, errors = await send_steadily(f"http://{HOST}:{target.port}", target.write_key, rate, seconds)
+        if errors:
+            console.print(f"[red]{errors} calls failed[/red]; the server's log ends with:\n{target.log_tail()}")
         async with httpx.AsyncClient(timeout=30) as client:
             await wait_for_events(client, sink_url, sent, timeout=60)
             latencies = sorted((await client.get(f"{sink_url}/stats")).json()["latencies"])[-sent:]
@@ -132,8 +137,9 @@ async def end_to_end_latency(sink_url: str, rate: int, seconds: float, work_dir:
         target.stop()
 
 
-async def send_steadily(url: str, write_key: str, rate: int, seconds: float) -> int:
-    """Open loop: one track call every 1/rate s, whatever the answers' speed; returns calls made."""
+async def send_steadily(url: str, write_key: str, rate: int, seconds: float) -> tuple[int, int]:
+    """Open loop: one track call every 1/rate s, whatever the answers' speed; returns the calls
+    answered 200 and the calls that failed."""
     auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -143,8 +149,9 @@ async def send_steadily(url: str, write_key: str, rate: int, seconds: float) -> 
             await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
             body = {"userId": f"user-{n % 1000}", "event": "Latency", "properties": {"sentAt": time.time(), "n": n}}
             tasks.append(asyncio.create_task(client.post(f"{url}/v1/track", json=body, headers={"Authorization": auth})))
-        responses = await asyncio.gather(*tasks)
-    return sum(1 for response in responses if response.status_code == 200)
+        responses = await asyncio.gather(*tasks, return_exceptions=True)
+    accepted = sum(1 for response in responses if isinstance(response, httpx.Response) and response.status_code == 200)
+    return accepted, len(responses) - accepted
 
 
 def _percentile(values: list[float], fraction: float) -> float:

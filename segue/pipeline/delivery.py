@@ -12,29 +12,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
 import random
 import re
-import socket
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 from urllib.parse import quote, quote_plus
 
-import httpx
+from aiolimiter import AsyncLimiter
 
 from segue.destinations.contract import Request
 from segue.destinations.settings import MASK
+from segue.pipeline.http import EXPECTED_ERRORS, HttpClient, describe_error
 
 log = logging.getLogger(__name__)
 Interpret = Callable[[int, bytes], "str | None"]
 Kind = Literal["delivered", "retry", "failed"]
 
 SHOWN_BODY_CHARS = 2_000
-READ_BODY_BYTES = 64 * 1024  # read at most this much of a response (interpret needs the body)
 RETRY_STATUSES = frozenset({408, 423, 429, 500, *range(502, 512), 598, 599})
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
 CREDENTIAL = re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
@@ -83,7 +83,7 @@ def _vendor_message(interpret: Interpret | None, status: int, body: bytes) -> st
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
-    if isinstance(headers, httpx.Headers):
+    if hasattr(headers, "getone"):  # aiohttp's case-insensitive multidict
         return headers.get(name)
     return next((value for key, value in headers.items() if key.lower() == name), None)
 
@@ -105,12 +105,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class Sender:
-    """Sends the requests of one event in order, at most `concurrency` requests at a time."""
+    """Sends the requests of one event in order, at most `concurrency` requests at a time.
 
-    def __init__(self, client: httpx.AsyncClient, *, concurrency: int = 8, timeout: float = 5.0) -> None:
-        self.client = client
+    HTTP(S) requests go through `http`; other URL schemes (streams, object stores) through
+    `transports`, which raise `TransportError` instead of answering with a status.
+    """
+
+    def __init__(self, http: HttpClient, *, concurrency: int = 8, timeout: float = 5.0,
+                 transports: Any = None, rate_limit: float = 0.0) -> None:
+        self.http, self.transports = http, transports
         self.timeout = timeout
         self._slots = asyncio.Semaphore(concurrency)
+        self._pace = pacer(rate_limit)
 
     async def send(self, requests: Sequence[Request], interpret: Interpret | None = None) -> tuple[Outcome, list[dict]]:
         """The combined outcome (the first one not delivered, else the last) and the exchange log."""
@@ -118,7 +124,7 @@ class Sender:
         outcome = Outcome("delivered", None, "nothing to send")
         total_ms = 0.0
         for number, request in enumerate(requests, 1):
-            async with self._slots:
+            async with self._slots, self._pace:
                 outcome, exchange = await self._exchange(request, interpret)
             exchanges.append(exchange)
             total_ms += outcome.duration_ms
@@ -133,7 +139,10 @@ class Sender:
         received = None
         try:
             async with asyncio.timeout(self.timeout):
-                status, headers, body = await self._request(request)
+                if request.url.startswith(("http://", "https://")):
+                    status, headers, body = await self.http.request(request, self.timeout)
+                else:
+                    status, headers, body = await self._publish(request)
         except Exception as error:  # every failure becomes an outcome
             outcome = _error_outcome(error, self.timeout)
         else:
@@ -144,16 +153,22 @@ class Sender:
         return outcome, {"request": _request_json(request), "response": received, "error": error,
                          "durationMs": round(outcome.duration_ms, 1)}
 
-    async def _request(self, request: Request) -> tuple[int, httpx.Headers, bytes]:
-        async with self.client.stream(
-            request.method, request.url, headers=dict(request.headers), content=request.body, timeout=self.timeout
-        ) as response:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= READ_BODY_BYTES:
-                    break
-            return response.status_code, response.headers, bytes(body[:READ_BODY_BYTES])
+    async def _publish(self, request: Request) -> tuple[int, Mapping[str, str], bytes]:
+        """A stream or object-store request; stored by the broker reads as `200`."""
+        if self.transports is None:
+            raise ValueError(f"no transport for {request.url.split(':', 1)[0]}:// URLs")
+        await self.transports.send(request, self.timeout)
+        return 200, {}, b""
+
+
+def pacer(rate_limit: float) -> Any:
+    """At most `rate_limit` requests per second (any rate above 0, bursts up to one second's
+    worth); 0 means no limit."""
+    if rate_limit <= 0:
+        return contextlib.nullcontext()
+    if rate_limit >= 1:
+        return AsyncLimiter(rate_limit, 1.0)
+    return AsyncLimiter(1, 1.0 / rate_limit)
 
 
 def _request_json(request: Request) -> dict:
@@ -164,39 +179,12 @@ def _request_json(request: Request) -> dict:
 
 def _error_outcome(error: Exception, timeout: float) -> Outcome:
     """Timeouts and network errors are retried; a request that cannot be made at all is final."""
-    detail = str(error) or type(error).__name__
-    if isinstance(error, (TimeoutError, httpx.TimeoutException)):
-        return Outcome("retry", None, f"timeout after {timeout:g} s")
-    if isinstance(error, (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError, UnicodeError)):
-        return Outcome("failed", None, f"invalid request: {detail}")
-    if isinstance(error, httpx.HTTPError):
-        return Outcome("retry", None, _network_message(error, detail))
-    log.warning("unexpected error sending a request", exc_info=error)
-    return Outcome("retry", None, f"unexpected error: {type(error).__name__}: {detail}")
-
-
-def _network_message(error: BaseException, detail: str) -> str:
-    """Name the cause the way people search for it (httpx wraps the OSError several times)."""
-    for cause in _causes(error):
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed: {cause.strerror or cause}"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset by the destination"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect: {detail}"
-    if isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
-        return f"connection lost: {detail}"
-    return f"{type(error).__name__}: {detail}"
-
-
-def _causes(error: BaseException | None) -> list[BaseException]:
-    chain: list[BaseException] = []
-    while error is not None and len(chain) < 10:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
-    return chain
+    if getattr(error, "retryable", None) is not None:  # a transport's TransportError
+        return Outcome("retry" if error.retryable else "failed", None, str(error))
+    if not isinstance(error, EXPECTED_ERRORS):
+        log.warning("unexpected error sending a request", exc_info=error)
+    retryable, message = describe_error(error, timeout)
+    return Outcome("retry" if retryable else "failed", None, message)
 
 
 class Backoff:

@@ -15,12 +15,11 @@ import logging
 import time
 from typing import Any, Callable
 
-import httpx
-
 from segue.config import Settings
 from segue.destinations.registry import Catalog
 from segue.destinations.settings import InvalidSettings, merge_settings
 from segue.pipeline.delivery import Sender
+from segue.pipeline.http import HttpClient
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.routing import InstanceConfig, compile_mappings
 from segue.pipeline.stats import SqliteStatsStore
@@ -41,11 +40,11 @@ class Router:
     """Starts, reconfigures and stops the delivery workers as the configuration changes."""
 
     def __init__(self, settings: Settings, store: Any, event_log: Any, catalog: Catalog, retries: Any, stats: Any,
-                 client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings, self.store, self.log, self.catalog = settings, store, event_log, catalog
         self.clock = clock
         self.retries, self.stats = retries, stats
-        self.client = client or httpx.AsyncClient(timeout=settings.delivery_timeout_seconds)
+        self.http = HttpClient()
         self.workers: dict[str, InstanceWorker] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._known: set[str] = set()
@@ -66,7 +65,7 @@ class Router:
         self._tasks.clear()
         self.workers.clear()
         await self.stats.flush()
-        await self.client.aclose()
+        await self.http.close()
 
     async def reconcile(self) -> None:
         """Make the running workers match the enabled cloud-mode instances."""
@@ -115,7 +114,8 @@ class Router:
             worker.config = config  # settings or filters may have changed
             return
         consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)
-        sender = Sender(self.client, concurrency=self.settings.delivery_concurrency, timeout=self.settings.delivery_timeout_seconds)
+        sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
+                        timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit)
         worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")

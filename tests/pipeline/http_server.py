@@ -39,7 +39,8 @@ def make_app(recorder: Recorder) -> Starlette:
         recorder.peak = max(recorder.peak, recorder.active)
         try:
             body = await request.body()
-            recorder.received.append({"method": request.method, "path": request.url.path, "headers": dict(request.headers), "body": body})
+            recorder.received.append({"method": request.method, "path": request.url.path, "headers": dict(request.headers),
+                                      "body": body, "at": time.monotonic()})
             await asyncio.sleep(float(query.get("sleep", 0)))
             headers = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
             content = query.get("body", "") * int(query.get("repeat", 1))

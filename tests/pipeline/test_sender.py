@@ -7,12 +7,12 @@ import json
 import time
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from segue.destinations.contract import Request
 from segue.destinations.webhook import interpret as webhook_interpret
 from segue.pipeline.delivery import Sender
+from segue.pipeline.http import HttpClient
 from tests.pipeline.http_server import closed_port_url
 
 pytestmark = pytest.mark.slow
@@ -23,8 +23,11 @@ def post(server, payload: bytes = b"{\"event\": \"x\"}", **answer) -> Request:
 
 
 async def send(*requests: Request, interpret=None, **options):
-    async with httpx.AsyncClient() as client:
-        return await Sender(client, **options).send(list(requests), interpret)
+    http = HttpClient()
+    try:
+        return await Sender(http, **options).send(list(requests), interpret)
+    finally:
+        await http.close()
 
 
 async def test_200_is_delivered_and_the_request_arrives_as_given(server):
@@ -103,9 +106,10 @@ async def test_a_large_response_is_shown_cut(server):
 
 
 async def test_concurrency_limit_is_honoured(server):
-    async with httpx.AsyncClient() as client:
-        sender = Sender(client, concurrency=3)
-        results = await asyncio.gather(*(sender.send([post(server, sleep=0.15)]) for _ in range(10)))
+    http = HttpClient()
+    sender = Sender(http, concurrency=3)
+    results = await asyncio.gather(*(sender.send([post(server, sleep=0.15)]) for _ in range(10)))
+    await http.close()
     assert all(outcome.kind == "delivered" for outcome, _ in results)
     assert server.recorder.peak == 3
 
@@ -114,3 +118,31 @@ async def test_an_unknown_host_is_a_retry_naming_the_dns_failure():
     outcome, _ = await send(Request("GET", "http://segue-test.invalid/", {}, None), timeout=3)
     assert outcome.kind == "retry"
     assert outcome.message.startswith(("DNS lookup failed", "timeout"))
+
+
+async def test_a_request_without_content_type_gets_none_and_segue_names_itself(server):
+    await send(Request("POST", f"{server.url}/hook?status=200", {}, b"raw"))
+    headers = server.recorder.received[0]["headers"]
+    assert "content-type" not in headers and headers["user-agent"].startswith("Segue/")
+
+
+async def test_a_redirect_is_not_followed(server):
+    outcome, _ = await send(post(server, status=301))
+    assert (outcome.kind, outcome.status) == ("failed", 301)
+
+
+async def test_a_vendor_rate_limit_spaces_the_requests(server):
+    """8 requests at 4 per second: the burst is one second's worth, the rest follow the rate."""
+    http = HttpClient()
+    sender = Sender(http, concurrency=8, rate_limit=4)
+    await asyncio.gather(*(sender.send([post(server, status=200)]) for _ in range(8)))
+    await http.close()
+    arrivals = sorted(item["at"] for item in server.recorder.received)
+    assert len(arrivals) == 8 and arrivals[-1] - arrivals[0] >= 0.9
+
+
+@pytest.mark.parametrize("rate", [0.5, 1, 250])
+def test_any_positive_rate_makes_a_pacer(rate):
+    from segue.pipeline.delivery import pacer
+
+    assert pacer(rate) is not None and pacer(0).__class__.__name__ == "nullcontext"
