@@ -22,6 +22,8 @@ class Settings:
     database_url: str | None = None  # None: SQLite file config.db inside data_dir
     host: str = "127.0.0.1"
     port: int = 8088
+    # The URL people reach Segue at; OAuth logins send the browser back to <public_url>/api/v1/oauth/callback.
+    public_url: str = "http://127.0.0.1:8088"
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs, "*" for
     # any); empty: none, the connection's address is the client's.
     forwarded_allow_ips: str = ""

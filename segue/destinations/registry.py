@@ -104,19 +104,11 @@ def _load(entry_point: metadata.EntryPoint) -> Destination | None:
     """The entry point's Destination; None (logged) when a third-party one is broken."""
     try:
         return _resolve(entry_point.load(), entry_point)
-    except Exception as error:
+    except Exception:
         if entry_point.value.startswith(BUILTIN_PREFIX):
-            if _not_written_yet(error, entry_point):
-                return None
             raise
         log.warning("skipping destination entry point %s = %s", entry_point.name, entry_point.value, exc_info=True)
         return None
-
-
-def _not_written_yet(error: Exception, entry_point: metadata.EntryPoint) -> bool:
-    """TEMPORARY while the catalog is written in parallel: skip a built-in module not yet on disk."""
-    return isinstance(error, ModuleNotFoundError) and error.name == entry_point.module \
-        and entry_point.name != "ghost"
 
 
 def _resolve(loaded: object, entry_point: metadata.EntryPoint) -> Destination:

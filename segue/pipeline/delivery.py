@@ -136,29 +136,32 @@ class Sender:
 
     async def _exchange(self, request: Request, interpret: Interpret | None) -> tuple[Outcome, dict]:
         started = time.perf_counter()
-        received = None
-        try:
-            async with asyncio.timeout(self.timeout):
-                if request.url.startswith(("http://", "https://")):
-                    status, headers, body = await self.http.request(request, self.timeout)
-                else:
-                    status, headers, body = await self._publish(request)
-        except Exception as error:  # every failure becomes an outcome
-            outcome = _error_outcome(error, self.timeout)
+        if self.transports is not None and self.transports.handles(request.url):
+            outcome, received = await self._publish(request)
         else:
-            outcome = classify(status, headers, body, interpret)
-            received = {"status": status, "headers": dict(headers), "body": outcome.response_body}
+            outcome, received = await self._http(request, interpret)
         outcome = replace(outcome, duration_ms=(time.perf_counter() - started) * 1000)
-        error = None if received else outcome.message
+        error = None if outcome.kind == "delivered" or received else outcome.message
         return outcome, {"request": _request_json(request), "response": received, "error": error,
                          "durationMs": round(outcome.duration_ms, 1)}
 
-    async def _publish(self, request: Request) -> tuple[int, Mapping[str, str], bytes]:
-        """A stream or object-store request; stored by the broker reads as `200`."""
-        if self.transports is None:
-            raise ValueError(f"no transport for {request.url.split(':', 1)[0]}:// URLs")
-        await self.transports.send(request, self.timeout)
-        return 200, {}, b""
+    async def _http(self, request: Request, interpret: Interpret | None) -> tuple[Outcome, dict | None]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                status, headers, body = await self.http.request(request, self.timeout)
+        except Exception as error:  # every failure becomes an outcome
+            return _error_outcome(error, self.timeout), None
+        outcome = classify(status, headers, body, interpret)
+        return outcome, {"status": status, "headers": dict(headers), "body": outcome.response_body}
+
+    async def _publish(self, request: Request) -> tuple[Outcome, None]:
+        """A stream or object-store request; the transport keeps its own timeout (it drops the
+        connection when it fires) and raises TransportError, which says whether to retry."""
+        try:
+            await self.transports.send(request, self.timeout)
+        except Exception as error:
+            return _error_outcome(error, self.timeout), None
+        return Outcome("delivered", None, "published"), None
 
 
 def pacer(rate_limit: float) -> Any:

@@ -20,6 +20,7 @@ from segue.destinations.registry import Catalog
 from segue.destinations.settings import InvalidSettings, merge_settings
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
+from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.routing import InstanceConfig, compile_mappings
 from segue.pipeline.stats import SqliteStatsStore
@@ -45,6 +46,7 @@ class Router:
         self.clock = clock
         self.retries, self.stats = retries, stats
         self.http = HttpClient()
+        self.transports = Transports()
         self.workers: dict[str, InstanceWorker] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._known: set[str] = set()
@@ -66,6 +68,7 @@ class Router:
         self.workers.clear()
         await self.stats.flush()
         await self.http.close()
+        await self.transports.close()
 
     async def reconcile(self) -> None:
         """Make the running workers match the enabled cloud-mode instances."""
@@ -115,7 +118,8 @@ class Router:
             return
         consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
-                        timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit)
+                        timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
+                        transports=self.transports)
         worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")

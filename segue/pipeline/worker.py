@@ -18,6 +18,7 @@ from typing import Any, Callable
 import orjson
 
 from segue.config import Settings
+from segue.errors import InvalidMessage
 from segue.log.protocol import Record
 from segue.pipeline.delivery import (
     Backoff,
@@ -123,8 +124,9 @@ class InstanceWorker:
         await asyncio.gather(*(self._send_batch(chunk, parks) for chunk in chunks))
 
     async def _send_batch(self, chunk: list, parks: list[ParkRequest]) -> None:
-        events = [event for _, event, _ in chunk]
-        requests = self.config.destination.batch(events, self.config.settings)
+        chunk, requests = self._batch_requests(chunk)
+        if not requests:
+            return
         outcome, exchanges = await self.sender.send(requests, self.config.destination.interpret)
         self.breaker.record(outcome)
         if outcome.kind == "retry":
@@ -135,6 +137,26 @@ class InstanceWorker:
             return
         for record, event, _ in chunk:
             self._count(outcome, event, exchanges, record.received_at_ms)
+
+    def _batch_requests(self, chunk: list) -> tuple[list, list]:
+        """The batch call's requests; when it refuses an event, that event alone fails (counted
+        with the reason) and the others go in a batch without it."""
+        batch, settings = self.config.destination.batch, self.config.settings
+        try:
+            return chunk, batch([event for _, event, _ in chunk], settings)
+        except InvalidMessage:
+            sendable = [item for item in chunk if self._batchable(item)]
+            return sendable, (batch([event for _, event, _ in sendable], settings) if sendable else [])
+
+    def _batchable(self, item: tuple) -> bool:
+        _, event, _ = item
+        try:
+            self.config.destination.batch([event], self.config.settings)
+        except InvalidMessage as error:
+            reason = f"{self.config.destination.name} cannot take this event: {error.message}"
+            self.stats.record_failed(self.config.id, self._failure(event, [], reason, None))
+            return False
+        return True
 
     def _routed(self, event: dict) -> list[dict]:
         """The events the destination's batch call gets for this one (one per matching mapping);

@@ -53,9 +53,19 @@ def sample_settings(destination: Destination, rich: bool = False) -> Destination
         (info.alias or name): _sample_value(name, info.annotation)
         for name, info in model.model_fields.items() if info.is_required()
     }
+    if destination.oauth is not None:  # what "log in to the tool" would have stored
+        values.update(OAUTH_LOGIN)
     if rich:
         values.update(rich_settings(destination.slug))
-    return validate_settings(model, values)
+    return validate_settings(model, {key: value for key, value in values.items() if _has_field(model, key)})
+
+
+OAUTH_LOGIN = {"accessToken": "sample-access-token", "instanceUrl": "https://acme.my.salesforce.com",
+               "apiDomain": "https://acme.pipedrive.com"}
+
+
+def _has_field(model: type[DestinationSettings], key: str) -> bool:
+    return any(key in (name, info.alias) for name, info in model.model_fields.items())
 
 
 def _forbidden(*args, **kwargs):

@@ -188,3 +188,51 @@ async def test_batching_sends_arrays_and_retries_a_failed_batch_event_by_event(w
     arrays = [body for body in world.server.bodies("/batch") if isinstance(body, list)]
     assert any(len(array) > 1 for array in arrays), "events went in batches"
     await summary_when(world, hook["id"], lambda s: s["delivered"] == 56 and s["retried"] >= 6)
+
+
+async def test_an_event_the_batch_call_refuses_fails_alone_and_the_rest_go_in_a_batch(world):
+    """Segment forwarding refuses an event over 32 KB: that one fails with the reason, the
+    others of the same batch are delivered."""
+    forward = world.plane.create_destination(
+        OPERATOR, source=world.source["id"], slug="segment-forwarding", name="forward",
+        settings={"host": world.server.url, "writeKey": "downstream-key"}, enabled=True)
+    router = world.router()
+    await router.start()
+    sent = await world.send({"event": "small 1"}, {"event": "huge", "properties": {"blob": "x" * 40_000}},
+                            {"event": "small 2"})
+    await eventually(lambda: len(world.server.bodies("/v1/batch")) >= 1)
+    [body] = world.server.bodies("/v1/batch")
+    assert [item["messageId"] for item in body["batch"]] == [sent[0]["messageId"], sent[2]["messageId"]]
+    summary = await summary_when(world, forward["id"], lambda s: s["delivered"] == 2 and s["failed"] == 1)
+    assert "cannot take this event" in summary["recentFailures"][0]["outcome"]["message"]
+
+
+async def test_a_stream_destination_is_delivered_through_its_transport(world):
+    """The router sends redis:// requests through the transports: events land in the stream."""
+    import uuid
+
+    import redis.asyncio as redis
+
+    from tests.pipeline.transports.conftest import require_server
+
+    server = require_server("Redis", 6379)
+    stream = f"segue-test:{uuid.uuid4().hex[:8]}"
+    world.plane.create_destination(OPERATOR, source=world.source["id"], slug="redis-streams", name="stream",
+                                   settings={"redisUrl": f"redis://{server}/0", "streamTemplate": stream},
+                                   enabled=True)
+    router = world.router()
+    await router.start()
+    sent = await world.send(*({"userId": f"u{n}", "event": f"e{n}"} for n in range(5)))
+    client = redis.Redis.from_url(f"redis://{server}/0")
+    try:
+        async def stored() -> list:
+            return await client.xrange(stream)
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(await stored()) < 5 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        ids = {fields[b"messageId"].decode() for _, fields in await stored()}
+        assert ids == {event["messageId"] for event in sent}
+    finally:
+        await client.delete(stream)
+        await client.aclose()
