@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 
 from segue.config import Settings
 from segue.control import ControlPlane
+from segue.control import oauth
 from segue.control.oauth import refresh_due_tokens
 from segue.destinations.registry import load_catalog
 from segue.log import open_log
@@ -49,8 +50,9 @@ class Runtime:
         self.ingestor = Ingestor(settings, self.log, self.sources)
         self.catalog = load_catalog()
         self.retries, self.delivery_stats = open_delivery_stores(settings)
-        self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats)
         self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats)
+        self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
+                             renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:

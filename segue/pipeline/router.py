@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from segue.config import Settings
 from segue.destinations.registry import Catalog
@@ -41,9 +41,11 @@ class Router:
     """Starts, reconfigures and stops the delivery workers as the configuration changes."""
 
     def __init__(self, settings: Settings, store: Any, event_log: Any, catalog: Catalog, retries: Any, stats: Any,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 renew_token: Callable[[str], Awaitable[Any]] | None = None) -> None:
         self.settings, self.store, self.log, self.catalog = settings, store, event_log, catalog
         self.clock = clock
+        self.renew_token = renew_token  # OAuth: renews an instance's access token (control plane)
         self.retries, self.stats = retries, stats
         self.http = HttpClient()
         self.transports = Transports()
@@ -120,9 +122,25 @@ class Router:
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
                         timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
                         transports=self.transports)
-        worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock)
+        worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock,
+                                reauthorize=self._reauthorize)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")
+
+    async def _reauthorize(self, instance_id: str) -> InstanceConfig | None:
+        """After a 401: renew the instance's OAuth token; its new config, or None when renewing
+        failed (the 401 then stands, with the reason in the log)."""
+        if self.renew_token is None:
+            return None
+        try:
+            await self.renew_token(instance_id)
+            return await asyncio.to_thread(self._reloaded, instance_id)
+        except Exception as error:
+            log.warning("renewing the token of destination %s failed: %s", instance_id, error)
+            return None
+
+    def _reloaded(self, instance_id: str) -> InstanceConfig | None:
+        return self._config(self.store.get_destination(instance_id), self.store.get_workspace().plan)
 
     async def _stop_worker(self, instance_id: str) -> None:
         """Disabled: stop, and drop the cursor: a disabled instance receives nothing, so when it

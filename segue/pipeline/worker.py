@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import orjson
 
@@ -48,8 +48,10 @@ class InstanceWorker:
     """Delivers one instance's events; `run()` until cancelled."""
 
     def __init__(self, config: InstanceConfig, consumer: Any, sender: Sender, retries: Any, stats: Any,
-                 settings: Settings, clock: Callable[[], float] = time.time, sample: Callable[[], float] | None = None) -> None:
+                 settings: Settings, clock: Callable[[], float] = time.time, sample: Callable[[], float] | None = None,
+                 reauthorize: Callable[[str], Awaitable[InstanceConfig | None]] | None = None) -> None:
         self.config = config
+        self.reauthorize = reauthorize  # OAuth: renew the token, give the new config
         self.consumer = consumer
         self.sender = sender
         self.retries = retries
@@ -127,7 +129,8 @@ class InstanceWorker:
         chunk, requests = self._batch_requests(chunk)
         if not requests:
             return
-        outcome, exchanges = await self.sender.send(requests, self.config.destination.interpret)
+        events = [event for _, event, _ in chunk]
+        outcome, exchanges = await self._send(requests, lambda: self.config.destination.batch(events, self.config.settings))
         self.breaker.record(outcome)
         if outcome.kind == "retry":
             self.stats.record_retry(self.config.id, len(chunk))
@@ -219,10 +222,28 @@ class InstanceWorker:
         decision = self._decide(event)
         if decision is None:
             return None
-        outcome, exchanges = await self.sender.send(decision.requests, self.config.destination.interpret)
+        outcome, exchanges = await self._send(decision.requests, lambda: route(event, self.config, self.sample).requests)
         self.breaker.record(outcome)
         self._count(outcome, event, exchanges, received_at_ms)
         return outcome
+
+    async def _send(self, requests: list, rebuild: Callable[[], list]) -> tuple[Outcome, list]:
+        """Send; an OAuth destination that answers 401 gets its token renewed and one more try
+        (the requests rebuilt with the new token), as Segment does."""
+        outcome, exchanges = await self.sender.send(requests, self.config.destination.interpret)
+        if outcome.status == 401 and await self._reauthorized():
+            outcome, again = await self.sender.send(rebuild(), self.config.destination.interpret)
+            exchanges = exchanges + again
+        return outcome, exchanges
+
+    async def _reauthorized(self) -> bool:
+        if self.config.destination.oauth is None or self.reauthorize is None:
+            return False
+        config = await self.reauthorize(self.config.id)
+        if config is None:
+            return False
+        self.config = config
+        return True
 
     def _decide(self, event: dict) -> Decision | None:
         """The routing decision, or None when the event was filtered or failed (and counted)."""

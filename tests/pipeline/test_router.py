@@ -236,3 +236,29 @@ async def test_a_stream_destination_is_delivered_through_its_transport(world):
     finally:
         await client.delete(stream)
         await client.aclose()
+
+
+async def test_a_401_from_an_oauth_destination_renews_the_token_and_tries_once_more(world):
+    import dataclasses
+
+    from segue.destinations.contract import OAuth
+    from segue.destinations.registry import Catalog
+
+    world.server.script("/oauth", [401, 200, 401, 401])
+    hook = world.webhook("/oauth")
+    router = world.router()
+    webhook = router.catalog.get("webhook")
+    oauth_webhook = dataclasses.replace(webhook, oauth=OAuth("https://vendor.test/authorize", "https://vendor.test/token"))
+    router.catalog = Catalog([oauth_webhook])
+    renewed: list[str] = []
+
+    async def renew(instance_id: str) -> None:
+        renewed.append(instance_id)
+
+    router.renew_token = renew
+    await router.start()
+    await world.send({"event": "renewed"}, {"event": "refused"})
+    summary = await summary_when(world, hook["id"], lambda s: s["delivered"] == 1 and s["failed"] == 1)
+    statuses = [r.status for r in world.server.received]
+    assert renewed == [hook["id"], hook["id"]] and statuses == [401, 200, 401, 401], (renewed, statuses)
+    assert summary["recentFailures"][0]["outcome"]["status"] == 401
