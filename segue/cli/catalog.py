@@ -7,9 +7,11 @@ these commands take no `--data-dir`. `--json` prints the same objects as `GET /c
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import typer
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -101,6 +103,28 @@ def fields_table(fields: list[dict]) -> Table:
             description += f" Default: {cell(field['defaultValue'])}."
         table.add_row(escape(field["name"]), escape(kind), cell(field["required"]), cell(field["secret"]), escape(description.strip()))
     return table
+
+
+@app.command("docs")
+def docs(
+    slug: Annotated[Optional[str], typer.Argument(help="The destination's slug (omit with --all).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every destination, one page each, plus an index.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write Markdown files into this folder instead of printing.")] = None,
+) -> None:
+    """Print (or write) a destination's documentation page, generated from its metadata and settings."""
+    from segue.destinations.docs import docs_page, index_page
+
+    if every == (slug is not None):
+        raise typer.BadParameter("give a SLUG or --all (not both)")
+    destinations = _catalog().all() if every else [_catalog().get(slug)]
+    if out is None:
+        return console().print(Markdown("\n\n".join(docs_page(destination) for destination in destinations)))
+    out.mkdir(parents=True, exist_ok=True)
+    for destination in destinations:
+        (out / f"{destination.slug}.md").write_text(docs_page(destination))
+    if every:
+        (out / "README.md").write_text(index_page(destinations))
+    console().print(f"wrote {len(destinations)} page(s) to {escape(str(out))}")
 
 
 @app.command("warehouses")

@@ -39,3 +39,12 @@ def test_warehouse_catalog(owner):
     assert engines >= {"duckdb", "postgres", "mysql", "snowflake", "redshift"}
     postgres = data(owner.get("/api/v1/catalog/warehouses/postgres"), "warehouseMetadata")
     assert any(field["name"] == "password" and field["secret"] for field in postgres["settings"])
+
+
+def test_a_destinations_docs_page(owner):
+    response = owner.get("/api/v1/catalog/destinations/customerio/docs")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/markdown")
+    page = response.text
+    assert page.startswith("# Customer.io\n") and "| `apiKey` | API Key | secret | yes |" in page
+    assert "- **group**: not sent" in page and "https://docs.customer.io/api/track/" in page
+    assert_error(owner.get("/api/v1/catalog/destinations/nope/docs"), 404, "not_found", "nope")

@@ -65,3 +65,11 @@ def test_warehouse_engines(segue):
     assert duckdb["slug"] == "duckdb" and isinstance(duckdb["settings"], list)
     assert "Settings" in segue.ok("catalog", "warehouses", "duckdb").stdout
     assert "oracle" in segue.fails("catalog", "warehouses", "oracle")
+
+
+def test_docs_prints_a_page_and_writes_every_page_with_an_index(segue, tmp_path):
+    assert "Connection settings" in segue.ok("catalog", "docs", "webhook").stdout
+    segue.ok("catalog", "docs", "--all", "--out", str(tmp_path / "pages"))
+    written = {path.name for path in (tmp_path / "pages").iterdir()}
+    assert {"README.md", "webhook.md", "hubspot.md"} <= written
+    assert segue("catalog", "docs").exit_code == 2  # neither a slug nor --all

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
+from segue.destinations.docs import docs_page
 from segue.destinations.registry import serialize
 from segue.warehouses.catalog import get_engine, serialize_engine
 from segue.web.api.deps import ERRORS, Caller, Plane
@@ -31,6 +33,13 @@ def list_catalog_destinations(
 def get_catalog_destination(slug: str, plane: Plane, caller: Caller):
     """One catalog destination: metadata, settings, presets."""
     return {"data": {"destinationMetadata": serialize(plane.catalog.get(slug))}}
+
+
+@router.get("/destinations/{slug}/docs", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/markdown": {}}, "description": "The page as Markdown."}})
+def get_catalog_destination_docs(slug: str, plane: Plane, caller: Caller):
+    """One catalog destination's documentation page (Markdown), generated from its metadata and settings."""
+    return PlainTextResponse(docs_page(plane.catalog.get(slug)), media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/warehouses", response_model=envelope("warehousesCatalog", list[WarehouseMetadata]))
