@@ -18,13 +18,17 @@ def serve(
     port: Annotated[
         Optional[int], typer.Option("--port", envvar="SEGUE_PORT", show_default="8088", help="TCP port to listen on.")
     ] = None,
+    public_url: Annotated[
+        Optional[str], typer.Option("--public-url", envvar="SEGUE_PUBLIC_URL", show_default="http://127.0.0.1:8088",
+                                    help="The URL people and browsers reach this Segue at (OAuth logins come back to it).")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Run Segue (the Tracking API) in this process until interrupted."""
+    """Run Segue (the Tracking API, the REST API and cloud-mode delivery) in this process until interrupted."""
     from segue.server import serve as run_server
 
-    run_server(load_settings(data_dir, database_url, host=host, port=port))
+    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url))
 
 
 @secret_key_app.command("generate")
