@@ -41,6 +41,11 @@ class CursorStore:
         with self._lock:
             self._db.execute("DELETE FROM cursors WHERE name = ?", (name,))
 
+    def names(self) -> list[str]:
+        """Every registered consumer, by name."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM cursors ORDER BY name")]
+
     def save(self, name: str, offset: int) -> None:
         """Durably move a cursor forward (never back)."""
         with self._lock:

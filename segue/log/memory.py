@@ -62,6 +62,9 @@ class MemoryLog:
         self._consumers.pop(name, None)
         self._cursors.pop(name, None)
 
+    async def consumer_names(self) -> list[str]:
+        return sorted(self._cursors)
+
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         if limit <= 0:
             return []

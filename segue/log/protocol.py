@@ -92,6 +92,9 @@ class EventLog(Protocol):
         """Forget a consumer and its cursor (a deleted destination): it no longer holds back
         prune(); registering the name again starts afresh."""
 
+    async def consumer_names(self) -> list[str]:
+        """Every registered consumer (durable: also those registered by an earlier process)."""
+
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         """The newest `limit` records (optionally of one source), oldest first."""
 

@@ -120,6 +120,9 @@ class SqliteLog:
         self._consumers.pop(name, None)
         await asyncio.to_thread(self._cursors.remove, name)
 
+    async def consumer_names(self) -> list[str]:
+        return await asyncio.to_thread(self._cursors.names)
+
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         return await self._in_reader(self._newest, limit, source_id)
 

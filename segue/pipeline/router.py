@@ -24,7 +24,7 @@ from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.routing import InstanceConfig, compile_mappings
 from segue.pipeline.stats import SqliteStatsStore
-from segue.pipeline.worker import InstanceWorker, consumer_name
+from segue.pipeline.worker import InstanceWorker, consumer_name, instance_of
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
@@ -57,6 +57,7 @@ class Router:
 
     async def start(self) -> None:
         await self.reconcile()
+        await self._sweep_cursors()
         self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
                             asyncio.create_task(self._flush_stats(), name="router-flush-stats")]
 
@@ -126,6 +127,18 @@ class Router:
                                 reauthorize=self._reauthorize)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")
+
+    async def _sweep_cursors(self) -> None:
+        """Instances deleted or disabled while Segue was not running: forget their cursors
+        (and, when deleted, their parked retries), as if the change had been seen live."""
+        for name in await self.log.consumer_names():
+            instance_id = instance_of(name)
+            if instance_id is None or instance_id in self.workers:
+                continue
+            if instance_id in self._known:
+                await self.log.remove_consumer(name)
+            else:
+                await self._forget(instance_id)
 
     async def _reauthorize(self, instance_id: str) -> InstanceConfig | None:
         """After a 401: renew the instance's OAuth token; its new config, or None when renewing

@@ -36,8 +36,16 @@ IDLE_WAIT_SECONDS = 0.2
 WAITING_BEHIND = "waiting behind an earlier event of this user"
 
 
+CONSUMER_PREFIX = "destination:"
+
+
 def consumer_name(instance_id: str) -> str:
-    return f"destination:{instance_id}"
+    return f"{CONSUMER_PREFIX}{instance_id}"
+
+
+def instance_of(consumer: str) -> str | None:
+    """The destination instance a log consumer belongs to, None for other consumers."""
+    return consumer.removeprefix(CONSUMER_PREFIX) if consumer.startswith(CONSUMER_PREFIX) else None
 
 
 def user_key(event: dict) -> str:

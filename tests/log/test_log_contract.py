@@ -194,3 +194,6 @@ async def test_a_removed_consumer_no_longer_holds_back_retention(open_log, clock
     await log.remove_consumer("gone")
     assert await log.prune() >= 2
     assert await log.consumer("gone").committed() == 0, "a name registered again starts afresh"
+    assert "gone" in await log.consumer_names()
+    await log.remove_consumer("gone")
+    assert "gone" not in await log.consumer_names()

@@ -262,3 +262,23 @@ async def test_a_401_from_an_oauth_destination_renews_the_token_and_tries_once_m
     statuses = [r.status for r in world.server.received]
     assert renewed == [hook["id"], hook["id"]] and statuses == [401, 200, 401, 401], (renewed, statuses)
     assert summary["recentFailures"][0]["outcome"]["status"] == 401
+
+
+async def test_changes_made_while_segue_was_down_are_applied_at_start(world):
+    """Deleted while down: cursor and parked retries go. Disabled while down: the cursor goes
+    (re-enabled later, it starts at the head). Still enabled: kept."""
+    world.server.script("/deleted", [500] * 5)
+    deleted, disabled, kept = world.webhook("/deleted"), world.webhook("/disabled"), world.webhook("/kept")
+    first = world.router()
+    await first.start()
+    await world.send({"event": "parked"})
+    await eventually_async(lambda: world.retries.count(deleted["id"]), 1)
+    await first.stop()
+    world.routers.remove(first)
+    world.plane.delete_destination(OPERATOR, deleted["id"])
+    world.plane.update_destination(OPERATOR, disabled["id"], enabled=False)
+    await world.router().start()
+    names = await world.log.consumer_names()
+    assert f"destination:{kept['id']}" in names
+    assert f"destination:{deleted['id']}" not in names and f"destination:{disabled['id']}" not in names
+    assert await world.retries.count(deleted["id"]) == 0
