@@ -43,6 +43,12 @@ class Settings:
     dedup_flush_keys: int = 100_000  # dedup keys kept in memory before one bulk write to dedup.db
     log_writer_process: bool = True  # group commit in a child process, beside ingest (see log/writer_process.py)
 
+    # Raw archive and Replay (docs/replay-and-archive.md).
+    archive_enabled: bool = True  # write every accepted event to <data_dir>/archive
+    archive_retention_days: int = 30  # drop archived hours older than this; 0 keeps them forever
+    archive_flush_seconds: float = 60.0  # write buffered events at least this often (one part per source-hour)
+    replay_rate_limit: float = 50.0  # requests per second a replay sends to one destination (its vendor limit if lower)
+
     # Delivery to destinations (spec section 4.4).
     delivery_timeout_seconds: float = 5.0  # a destination must answer within this, else retried
     delivery_concurrency: int = 8  # simultaneous requests per destination instance

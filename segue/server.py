@@ -1,8 +1,8 @@
 """`segue serve`: one process running the Tracking API on the embedded defaults.
 
 `Runtime` opens the config store and the event log, keeps the write keys fresh and owns the
-background tasks; `build_app` wraps it in one ASGI application whose lifespan starts and stops
-it; `serve` runs that application under uvicorn.
+background tasks (the delivery router, the warehouse syncs); `build_app` wraps it in one ASGI
+application whose lifespan starts and stops it; `serve` runs that application under uvicorn.
 """
 
 from __future__ import annotations
@@ -21,22 +21,28 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from segue.config import Settings
-from segue.control import ControlPlane
+from segue.control import Actor, ControlPlane
 from segue.control import oauth
 from segue.control.oauth import refresh_due_tokens
 from segue.destinations.registry import load_catalog
 from segue.log import open_log
 from segue.log.protocol import EventLog
+from segue.pipeline.archive import start_archiver
 from segue.pipeline.ingest import Ingestor
+from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.sources import SourceDirectory
+from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.store.db import Store
+from segue.store.secrets import load_secret_key
 from segue.web.api import build_api
 from segue.web.api.errors import http_error
+from segue.web.app import build_web_app
 from segue.web.tracking import TrackingAPI
 
 log = logging.getLogger(__name__)
 OAUTH_REFRESH_SECONDS = 60.0
+SYSTEM = Actor("segue", "owner")  # what the audit trail names for changes Segue makes itself
 
 
 class Runtime:
@@ -50,15 +56,21 @@ class Runtime:
         self.ingestor = Ingestor(settings, self.log, self.sources)
         self.catalog = load_catalog()
         self.retries, self.delivery_stats = open_delivery_stores(settings)
-        self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats)
+        self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats,
+                                  replay_jobs=ReplayJobs(settings))
         self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
                              renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
         self._tasks: list[asyncio.Task] = []
+        self.archiver = None  # the raw archive's log consumer (segue/pipeline/archive.py)
+        self.syncs = SyncSupervisor(settings, self.store, self.log)  # one syncer per warehouse
 
     async def start(self) -> None:
         ensure_owner_account(self.store, self.settings)
+        ensure_default_warehouse(self.plane)
         await self.log.start()
+        self.archiver = await start_archiver(self.settings, self.log)
         await self.router.start()
+        await self.syncs.start()
         self.sources.refresh_now()
         self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
         self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune-log"))
@@ -95,7 +107,10 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.syncs.stop()
         await self.router.stop()
+        if self.archiver is not None:
+            await self.archiver.stop()
         await self.log.close()
         await self.retries.close()
         await self.delivery_stats.close()
@@ -113,11 +128,25 @@ def ensure_owner_account(store: Store, settings: Settings) -> None:
         )
 
 
+def ensure_default_warehouse(plane: ControlPlane) -> None:
+    """On first start, a DuckDB warehouse in the data dir, so a new user gets tables with no setup."""
+    try:
+        created = plane.ensure_default_warehouse(SYSTEM)
+    except Exception:  # a convenience: never a reason not to start
+        log.exception("could not create the default DuckDB warehouse")
+        return
+    if created is not None:
+        log.info("created the DuckDB warehouse %r (<data dir>/warehouse.duckdb); it loads every source, "
+                 "every %d s; load now with `segue warehouses sync %s`", created["name"],
+                 created["syncIntervalSeconds"], created["name"])
+
+
 def build_app(runtime: Runtime) -> Callable:
-    """The ASGI app: Tracking API routes first, everything else to the Starlette app."""
+    """The ASGI app: Tracking API routes first, then /healthz, the REST API (/api) and the app (/)."""
     api = build_api(runtime.plane)
     api.state.public_url = runtime.settings.public_url  # where OAuth logins come back to
-    routes = [Route("/healthz", _healthz), Mount("/api", app=api)]
+    web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url)
+    routes = [Route("/healthz", _healthz), Mount("/api", app=api), Mount("/", app=web_app)]  # the app: the rest
     fallback = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
 

@@ -237,3 +237,65 @@ async def _delivery_summary(instance: str, window: float | None, data_dir, datab
     finally:
         await retries.close()
         await stats.close()
+
+
+@app.command("replay")
+def replay(
+    instance: InstanceId,
+    start: Annotated[str, typer.Option("--start", help="First receivedAt to replay, ISO-8601 (UTC without an offset).")],
+    end: Annotated[str, typer.Option("--end", help="Replay events received before this, ISO-8601.")],
+    as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Re-send the source's archived events of a time range to this instance, here and now (Business
+    plan; the instance may be disabled). Exit 1 if the replay fails or any event is not delivered."""
+    from segue.pipeline.replay import run_replay
+
+    settings = load_settings(data_dir, database_url)
+    with control_plane(data_dir, database_url) as plane:
+        target = plane.replay_target(operator(), instance, _moment(start, "--start"), _moment(end, "--end"))
+    with _ReplayBar(shown=not as_json) as bar:
+        outcome = asyncio.run(run_replay(target, settings, on_progress=bar))
+    view = outcome.to_json()
+    if as_json:
+        print_json(view)
+    else:
+        say(f"Replay {outcome.status}: read {outcome.read}, sent {outcome.sent}, delivered {outcome.delivered}, "
+            f"failed {outcome.failed}, filtered {outcome.filtered}.")
+        for failure in outcome.failures:
+            say(f"[red]failed[/red] {escape(str(failure['messageId']))}: {escape(failure['message'])}")
+    if outcome.status != "succeeded" or outcome.failed:
+        fail(outcome.error or f"{outcome.failed} of {outcome.sent} events sent were not delivered")
+
+
+def _moment(text: str, option: str):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: not an ISO-8601 time: {text!r} (e.g. 2024-05-01T00:00:00Z)") from None
+
+
+class _ReplayBar:
+    """A progress bar over the time range, on stderr; silent with --json."""
+
+    def __init__(self, shown: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn("Replaying"), BarColumn(), TextColumn("{task.fields[counts]}"),
+                                 console=Console(stderr=True), transient=True, disable=not shown)
+        self.task = self.progress.add_task("replay", total=1.0, counts="")
+
+    def __call__(self, report) -> None:
+        counts = f"{report.delivered} delivered, {report.failed} failed, {report.filtered} filtered"
+        self.progress.update(self.task, completed=report.progress, counts=counts)
+
+    def __enter__(self) -> "_ReplayBar":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.progress.stop()

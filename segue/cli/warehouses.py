@@ -2,11 +2,13 @@
 
 Plan rules hold here as in the API: Free and Team have one warehouse, Business as many as
 needed; each plan has a most-frequent sync; choosing sources (`--source`) is Selective Sync,
-a Business feature.
+a Business feature. `sync` loads now and waits for the end (exit status 1 when it fails);
+`syncs` shows the history.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -24,6 +26,8 @@ from segue.cli.common import (
     details_table,
     enabled_cell,
     group,
+    load_settings,
+    minute,
     new_table,
     operator,
     parse_duration,
@@ -34,7 +38,7 @@ from segue.cli.common import (
     settings_from_flags,
     settings_table,
 )
-from segue.errors import ConfigError
+from segue.errors import ConfigError, SegueError
 
 app = group("Add and manage warehouses that events are loaded into.")
 
@@ -168,6 +172,95 @@ def delete(warehouse: WarehouseRef, as_json: JsonFlag = False, data_dir: DataDir
     with control_plane(data_dir, database_url) as plane:
         view = plane.delete_warehouse(operator(), warehouse)
     report(view, as_json, f"Deleted warehouse {bold(view['name'])} ({escape(view['id'])}).")
+
+
+@app.command("sync")
+def sync(
+    warehouse: WarehouseRef,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Give up waiting after this long.")] = 3600,
+    as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Sync now and wait for the end (through the running server, if one runs); exit 1 when it fails."""
+    from segue.cli.sync_runner import run_sync
+
+    settings = load_settings(data_dir, database_url)
+    with control_plane(data_dir, database_url) as plane, _Bar(not as_json and sys.stderr.isatty()) as progress:
+        view = run_sync(plane, settings, warehouse, operator(), progress, timeout)
+    if as_json:
+        print_json(view)
+    else:
+        _print_outcome(warehouse, view)
+    if view["error"]:
+        raise SegueError(f"sync of warehouse {warehouse} failed: {view['error']}")
+
+
+@app.command("syncs")
+def syncs(
+    warehouse: WarehouseRef,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="How many, newest first.")] = 20,
+    as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show the sync history: status, start, duration, rows, notices or error."""
+    with control_plane(data_dir, database_url) as plane:
+        views = plane.list_syncs(warehouse, limit)
+    if as_json:
+        return print_json_lines(views)
+    if not views:
+        return console().print(f"No syncs yet. Sync now with: segue warehouses sync {warehouse}", markup=False)
+    table = new_table("Id", "Status", "Trigger", "Started", "Duration", "Rows", "Notices / error")
+    for view in views:
+        cells = (view["id"], view["status"], view["trigger"], minute(view["startedAt"]), _seconds(view),
+                 str(view["totalRows"]), view["error"] or "; ".join(view["notices"]))
+        table.add_row(*(escape(text) for text in cells))
+    console().print(table)
+
+
+class _Bar:
+    """A progress bar on a terminal; silent otherwise (and with --json)."""
+
+    def __init__(self, shown: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]} rows"),
+                                 console=Console(stderr=True), transient=True, disable=not shown)  # fmt: skip
+        self.task = self.progress.add_task("Waiting", total=None, rows=0)
+        self.start: int | None = None
+
+    def __call__(self, status: str, rows: int, offset: int | None, target: int | None) -> None:
+        if offset is not None and self.start is None:
+            self.start = offset
+        total = None if target is None else max(target - (self.start or 0), 1)
+        done = None if offset is None else offset - (self.start or 0)
+        self.progress.update(self.task, description=status, rows=rows, total=total, completed=done)
+
+    def __enter__(self) -> "_Bar":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.progress.stop()
+
+
+def _print_outcome(warehouse: str, view: dict) -> None:
+    say(f"Sync {escape(view['id'])} of {bold(warehouse)}: {bold(view['status'])}, "
+        f"{view['totalRows']} rows in {_seconds(view)}.")  # fmt: skip
+    if view["rows"]:
+        table = new_table("Table", "Rows")
+        for name, count in sorted(view["rows"].items()):
+            table.add_row(escape(name), str(count))
+        console().print(table)
+    for notice in view["notices"]:
+        say(f"notice: {escape(notice)}")
+
+
+def _seconds(view: dict) -> str:
+    seconds = view["durationSeconds"]
+    return "-" if seconds is None else f"{seconds:.1f} s"
 
 
 def _source_names(plane) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from segue.control.destinations import DestinationUseCases
 from segue.control.mappings import MappingUseCases
+from segue.control.replays import ReplayUseCases
 from segue.control.sources import SourceUseCases
 from segue.control.warehouses import WarehouseUseCases
 from segue.control.workspace import WorkspaceUseCases
@@ -19,15 +20,17 @@ from segue.store import Store
 from segue.warehouses.catalog import WAREHOUSE_ENGINES
 
 
-class ControlPlane(SourceUseCases, DestinationUseCases, MappingUseCases, WarehouseUseCases, WorkspaceUseCases):
+class ControlPlane(SourceUseCases, DestinationUseCases, MappingUseCases, WarehouseUseCases, WorkspaceUseCases,
+                   ReplayUseCases):
     """Checks roles, plans and settings, then saves through the config store."""
 
     def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None,
-                 delivery_stats: Any | None = None) -> None:
+                 delivery_stats: Any | None = None, replay_jobs: Any | None = None) -> None:
         self.store = store
         self.catalog = catalog if catalog is not None else load_catalog()
         self.engines = engines if engines is not None else WAREHOUSE_ENGINES
         self.delivery_stats = delivery_stats  # the router's event delivery records
+        self.replay_jobs = replay_jobs  # runs replays in the background (segue/pipeline/replay.py)
 
     @property
     def plan(self) -> str:

@@ -2,7 +2,8 @@
 
 Plan rules: Free and Team have one warehouse, Business as many as needed; each plan has a
 most-frequent sync; choosing which sources, collections or properties a warehouse loads is
-Selective Sync, a Business feature for workspace owners.
+Selective Sync, a Business feature for workspace owners. Every plan can "sync now": a request
+recorded in the sync history, which the running server's sync supervisor picks up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from segue.control.plans import (
 from segue.control.settings import checked_settings
 from segue.control.views import warehouse_view
 from segue.destinations.settings import updated_values
-from segue.errors import NotFound, PlanLimit
+from segue.errors import ConfigError, Conflict, NotFound, PlanLimit
+from segue.store.common import iso
+
+DEFAULT_WAREHOUSE = "warehouse"
+MAX_SYNCS_LISTED = 500
 
 
 class WarehouseUseCases:
@@ -87,6 +92,36 @@ class WarehouseUseCases:
         require_write(actor)
         return self._warehouse_view(self.store.delete_warehouse(self.store.get_warehouse(ref).id, actor=actor.name))
 
+    def ensure_default_warehouse(self, actor: Actor) -> dict | None:
+        """On first start: a DuckDB warehouse named "warehouse" loading every source into
+        `<data dir>/warehouse.duckdb`, unless the workspace has or ever had a warehouse."""
+        if self.store.list_warehouses() or self.store.warehouse_ever_created():
+            return None
+        try:
+            return self.create_warehouse(actor, engine="duckdb", name=DEFAULT_WAREHOUSE, settings={"path": ""})
+        except (Conflict, PlanLimit):
+            return None  # another process made one at the same moment
+
+    def request_sync(self, actor: Actor, ref: str) -> dict:
+        """Sync now: a pending sync the server starts within a second (every plan may)."""
+        require_write(actor)
+        record = self.store.get_warehouse(ref)
+        if not record.enabled:
+            raise ConfigError(f"warehouse {record.name!r} is disabled; enable it to sync")
+        return sync_view(self.store.request_sync(record.id, actor=actor.name))
+
+    def list_syncs(self, ref: str, limit: int = 50) -> list[dict]:
+        """The warehouse's sync history, newest first."""
+        warehouse_id = self.store.get_warehouse(ref).id
+        records = self.store.list_syncs(warehouse_id, min(max(limit, 1), MAX_SYNCS_LISTED))
+        return [sync_view(record) for record in records]
+
+    def get_sync(self, ref: str, sync_id: str) -> dict:
+        record = self.store.get_sync(sync_id)
+        if record.warehouse_id != self.store.get_warehouse(ref).id:
+            raise NotFound(f"no sync {sync_id!r} of warehouse {ref!r}")
+        return sync_view(record)
+
     def _check_selective_sync(self, actor: Actor, plan: str, source_ids: Any, selective_sync: Any) -> None:
         if source_ids is None and not selective_sync:
             return
@@ -105,3 +140,22 @@ class WarehouseUseCases:
 
     def _warehouse_view(self, record: Any) -> dict:
         return warehouse_view(record, self.engines.get(record.engine))
+
+
+def sync_view(record: Any) -> dict:
+    """One sync as the API shows it."""
+    return {
+        "id": record.id,
+        "warehouseId": record.warehouse_id,
+        "status": record.status,
+        "trigger": record.trigger,
+        "requestedBy": record.requested_by,
+        "createdAt": iso(record.created_at),
+        "startedAt": record.started_at and iso(record.started_at),
+        "finishedAt": record.finished_at and iso(record.finished_at),
+        "durationSeconds": record.duration_seconds,
+        "rows": record.rows,
+        "totalRows": sum(record.rows.values()),
+        "notices": record.notices,
+        "error": record.error,
+    }

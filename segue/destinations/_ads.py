@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
-from segue.destinations.common import event_ms, number, obj, text, trait, traits_of
+from segue.destinations.common import event_ms, first, number, obj, require_event_name, text, trait, traits_of
 from segue.errors import InvalidMessage
 
 Normaliser = Callable[[str], "str | None"]
@@ -184,10 +184,7 @@ def standard_event(event: Mapping, track_names: Mapping[str, str], page_name: st
     """The vendor's standard event for a track (by Segment event name) or page call, else None."""
     if event.get("type") == "page":
         return page_name
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    return track_names.get(name)
+    return track_names.get(require_event_name(event))
 
 
 def product_id(product: Mapping) -> str | None:
@@ -211,8 +208,7 @@ def quantity(product: Mapping) -> int:
 
 def value(properties: Mapping) -> int | float | None:
     """The conversion value: `value`, else `revenue`, `total`, `price`."""
-    return next((number(properties, key) for key in ("value", "revenue", "total", "price")
-                 if number(properties, key) is not None), None)
+    return first(number(properties, key) for key in ("value", "revenue", "total", "price"))
 
 
 def currency(properties: Mapping, amount: Any) -> str | None:
@@ -221,11 +217,3 @@ def currency(properties: Mapping, amount: Any) -> str | None:
     return code.upper() if code else ("USD" if amount is not None else None)
 
 
-def order_id(properties: Mapping) -> str | None:
-    return text(properties, "order_id") or text(properties, "orderId")
-
-
-def chunks(items: list, size: int) -> Iterator[list]:
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -1,16 +1,17 @@
-"""Helpers shared by the email-marketing destinations: reserved traits, ISO times, chunks, orders."""
+"""Helpers shared by the email-marketing destinations: reserved traits renamed, E.164 phones.
+
+The e-commerce, time and chunking helpers they also use are general ones, in `common`.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
-from segue.destinations.common import event_ms
-from segue.spec.timestamps import format_ms
+from segue.destinations.common import first
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 PHONE_PUNCTUATION = str.maketrans("", "", " .-()")
-ORDER_COMPLETED = ("Order Completed", "Completed Order")  # Segment e-commerce v2 name and its v1 alias
 
 TraitTable = Sequence[tuple[tuple[str, ...], str]]  # (Segment spellings, vendor field)
 
@@ -23,38 +24,10 @@ def split_traits(traits: Mapping, table: TraitTable) -> tuple[dict, dict]:
     mapped, used = {}, set()
     for spellings, vendor_field in table:
         used.update(spellings)
-        value = next((traits[name] for name in spellings if traits.get(name) is not None), None)
+        value = first(traits.get(name) for name in spellings)
         if value is not None:
             mapped[vendor_field] = value
     return mapped, {key: value for key, value in traits.items() if key not in used}
-
-
-def iso_time(event: Mapping) -> str | None:
-    """The event's `timestamp` as ISO-8601 UTC with milliseconds, None when absent."""
-    ms = event_ms(event)
-    return None if ms is None else format_ms(ms)
-
-
-def chunks(items: Sequence, size: int) -> Iterator[list]:
-    """`items` in consecutive lists of at most `size`."""
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
-
-
-def is_order_completed(event: Mapping) -> bool:
-    """A track call of Segment's `Order Completed` semantic event (or its v1 name)."""
-    return event.get("type") == "track" and event.get("event") in ORDER_COMPLETED
-
-
-def products_of(properties: Mapping) -> list[dict]:
-    """The `products` array of an e-commerce event, objects only."""
-    products = properties.get("products")
-    return [dict(item) for item in products if isinstance(item, Mapping)] if isinstance(products, list) else []
-
-
-def first(values: Iterable[Any]) -> Any:
-    """The first value that is not None, else None."""
-    return next((value for value in values if value is not None), None)
 
 
 def e164(value: object) -> str | None:

@@ -1,20 +1,20 @@
 """Helpers shared by the customer-success, chat and messaging destinations (Intercom, Twilio...).
 
-Message templates (`{{properties.plan}}`), reserved traits read under both spellings, dates
-given as ISO-8601 text or Unix seconds, and flat attribute maps for APIs that refuse nesting.
+Message templates (`{{properties.plan}}`), the user's traits, email and phone, who did it (for
+chat messages), and flat attribute maps for APIs that refuse nesting.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from segue.destinations.common import dig, encode_json, obj, text, trait
 from segue.errors import InvalidMessage
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+DEFAULT_IDENTIFY_TEMPLATE = "Identified user {{name}}. {{traits}}"
 PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 
 
@@ -24,22 +24,37 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else encode_json(value).decode()
 
 
-def render(template: str, values: Mapping) -> str:
-    """`{{a.b}}` replaced by the value at that path (JSON for non-strings, "" when missing)."""
-    return PLACEHOLDER.sub(lambda match: _show(dig(values, match.group(1))), template)
+def render(template: str, values: Mapping, escape: Callable[[str], str] = str) -> str:
+    """`{{a.b}}` replaced by the value at that path (JSON for non-strings, "" when missing).
+
+    `escape` applies the chat's formatting rules to each value (Slack escapes `&`, `<`, `>`).
+    """
+    return PLACEHOLDER.sub(lambda match: escape(_show(dig(values, match.group(1)))), template)
 
 
-def unix_seconds(value: Any) -> int | None:
-    """Unix seconds of a date given as ISO-8601 text or as a number of seconds, else None."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    if not isinstance(value, str):
+def display_name(event: Mapping) -> str:
+    """Who did it, in the order Segment's Slack destination documents."""
+    traits = {**obj(event, "context.traits"), **obj(event, "traits")}
+    first, last = trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name")
+    for candidate in (traits.get("name"), " ".join(str(p) for p in (first, last) if p), traits.get("username"),
+                      text(event, "properties.email"), traits.get("email")):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    if text(event, "userId"):
+        return f"User {text(event, 'userId')}"
+    return f"Anonymous user {text(event, 'anonymousId') or ''}".strip()
+
+
+def identify_values(event: Mapping, wanted: Sequence[str]) -> dict | None:
+    """What an identify message template sees, when the call carries every `wanted` trait (else None).
+
+    The event and its traits, `traits` (only the wanted ones) and `name` (see `display_name`).
+    """
+    traits = obj(event, "traits")
+    if not wanted or any(traits.get(key) is None for key in wanted):
         return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).timestamp())
+    shown = {key: traits[key] for key in wanted}
+    return {**event, **traits, "traits": shown, "name": display_name(event)}
 
 
 def is_scalar(value: Any) -> bool:
@@ -56,16 +71,6 @@ def user_traits(event: Mapping) -> dict:
     """identify/group traits over the user traits a client copied into `context.traits`."""
     own = obj(event, "traits") if event.get("type") == "identify" else {}
     return {**obj(event, "context.traits"), **own}
-
-
-def full_name(traits: Mapping) -> str | None:
-    """`name`, else first and last name joined, else None."""
-    name = traits.get("name")
-    if isinstance(name, str) and name:
-        return name
-    parts = [trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name")]
-    joined = " ".join(part for part in parts if isinstance(part, str) and part)
-    return joined or None
 
 
 def email_of(event: Mapping) -> str | None:

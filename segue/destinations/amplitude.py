@@ -20,6 +20,8 @@ from segue.destinations.common import (
     method_presets,
     number,
     obj,
+    require_event_name,
+    require_group_id,
     text,
     traits_of,
 )
@@ -109,10 +111,7 @@ def _event(event: dict, event_type: str, **fields) -> dict:
 
 def track_events(event: dict) -> list[dict]:
     """track: event_type = the event name; properties, revenue fields and context traits."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    properties = obj(event, "properties")
+    name, properties = require_event_name(event), obj(event, "properties")
     return [_event(event, name, event_properties=properties, **_revenue(properties), **_user_properties(event))]
 
 
@@ -136,10 +135,7 @@ def identify_events(event: dict) -> list[dict]:
 
 def group_events(event: dict, group_type: str) -> list[dict]:
     """group: put the user in the group; `$groupidentify` sets the group's traits too."""
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
-    groups = {group_type: group_id}
+    groups = {group_type: require_group_id(event)}
     events = [_event(event, "$identify", groups=groups, user_properties={"$set": groups})]
     traits = obj(event, "traits")
     return events + [_group_identify(event, groups, traits)] if traits else events

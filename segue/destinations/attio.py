@@ -9,20 +9,20 @@ access token (a workspace API key).
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
+    bearer,
+    coded_message,
     compact,
-    error_text,
-    json_or_none,
+    full_name,
     json_request,
     method_presets,
     obj,
     text,
     trait,
     traits_of,
+    website_domain,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
@@ -41,14 +41,7 @@ class Settings(DestinationSettings):
 
 def _assert(settings: Settings, object_slug: str, matching: str, values: dict) -> Request:
     url = f"{API}/{object_slug}/records?matching_attribute={matching}"
-    headers = {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
-    return json_request(url, {"data": {"values": values}}, headers, method="PUT")
-
-
-def domain_of(value: str | None) -> str | None:
-    """The host of a website or domain trait, lowercased, without `www.`."""
-    match = re.match(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?([^/:?#\s]+)", value or "", re.IGNORECASE)
-    return match.group(1).lower() if match and "." in match.group(1) else None
+    return json_request(url, {"data": {"values": values}}, bearer(settings.access_token), method="PUT")
 
 
 def _custom(traits: dict, settings: Settings) -> dict:
@@ -58,7 +51,7 @@ def _custom(traits: dict, settings: Settings) -> dict:
 def person_values(traits: dict, settings: Settings) -> dict:
     """Reserved traits as Attio's standard person attributes, plus the configured custom ones."""
     first, last = trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name")
-    full = text(traits, "name") or " ".join(p for p in (first, last) if isinstance(p, str) and p) or None
+    full = text(traits, "name") or full_name(traits)  # a numeric name too
     name = compact({"first_name": first, "last_name": last, "full_name": full}) if full else None
     phone = text(traits, "phone")
     values = {
@@ -83,7 +76,7 @@ def group(event: dict, settings: Settings) -> list[Request]:
     A group without a website or domain trait cannot be matched: nothing is sent.
     """
     traits = obj(event, "traits")
-    domain = domain_of(text(traits, "domain") or text(traits, "website"))
+    domain = website_domain(text(traits, "domain") or text(traits, "website"))
     if domain is None:
         return []
     values = {**_custom(traits, settings), "domains": [domain], **compact({"name": text(traits, "name")})}
@@ -97,11 +90,7 @@ def group(event: dict, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """Attio's `{"status_code": ..., "type": ..., "code": ..., "message": ...}`, else the plain body."""
-    parsed = json_or_none(body)
-    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
-        code = parsed.get("code")
-        return f"{code}: {parsed['message']}" if isinstance(code, str) else parsed["message"]
-    return error_text(body)
+    return coded_message(body)
 
 
 METHODS = ("identify", "group")

@@ -13,14 +13,21 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._email import first, is_order_completed, iso_time, products_of, split_traits
+from segue.destinations._email import split_traits
 from segue.destinations.common import (
+    bearer,
+    chunks,
     compact,
+    first,
+    is_order_completed,
+    iso_time,
     json_or_none,
     json_request,
     method_presets,
     number,
     obj,
+    products_of,
+    require_event_name,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
@@ -55,10 +62,6 @@ class Settings(DestinationSettings):
     previous_id_kind: Literal["alias", "external_id"] = Field(
         "alias", title="Alias calls merge", description="What an alias call's previousId names: a user alias (an anonymousId) or an earlier external_id.",
     )
-
-
-def _headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
 
 
 def _user(event: dict, settings: Settings) -> dict:
@@ -110,9 +113,7 @@ def user_track_body(event: dict, settings: Settings) -> dict:
     """The /users/track arrays one track or identify call contributes."""
     if event.get("type") == "identify":
         return {"attributes": [{**_user(event, settings), **attributes(obj(event, "traits"))}]}
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
+    name = require_event_name(event)
     if is_order_completed(event) and (bought := purchases(event, settings)):
         return {"purchases": bought}
     item = {**_user(event, settings), "app_id": settings.app_id, "name": name, "time": iso_time(event)}
@@ -120,7 +121,7 @@ def user_track_body(event: dict, settings: Settings) -> dict:
 
 
 def _track_request(body: dict, settings: Settings) -> Request:
-    return json_request(f"{settings.rest_endpoint}/users/track", body, _headers(settings))
+    return json_request(f"{settings.rest_endpoint}/users/track", body, bearer(settings.api_key))
 
 
 def track(event: dict, settings: Settings) -> list[Request]:
@@ -146,7 +147,7 @@ def merge_update(event: dict, settings: Settings) -> dict:
 
 
 def _merge_request(updates: list[dict], settings: Settings) -> Request:
-    return json_request(f"{settings.rest_endpoint}/users/merge", {"merge_updates": updates}, _headers(settings))
+    return json_request(f"{settings.rest_endpoint}/users/merge", {"merge_updates": updates}, bearer(settings.api_key))
 
 
 def alias(event: dict, settings: Settings) -> list[Request]:
@@ -174,8 +175,7 @@ def batch(events: list, settings: Settings) -> list[Request]:
             for key, items in user_track_body(event, settings).items():
                 merged[key] += items
     requests = [_track_request(body, settings) for body in _split({k: v for k, v in merged.items() if v})]
-    return requests + [_merge_request(updates[i:i + MERGES_PER_REQUEST], settings)
-                       for i in range(0, len(updates), MERGES_PER_REQUEST)]
+    return requests + [_merge_request(part, settings) for part in chunks(updates, MERGES_PER_REQUEST)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

@@ -12,18 +12,19 @@ import re
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._email import e164, iso_time, split_traits
+from segue.destinations._email import e164, split_traits
 from segue.destinations.common import (
     compact,
-    json_or_none,
+    iso_time,
+    joined_fields,
     json_request,
     method_presets,
     obj,
+    require_event_name,
     text,
     traits_of,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
 
 API = "https://api.brevo.com/v3"
 INVALID_NAME = re.compile(r"[^A-Za-z0-9_-]+")  # event names and property keys: letters, digits, - and _
@@ -79,10 +80,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a custom event of the contact found by email and/or userId (neither: nothing)."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    traits = traits_of(event)
+    name, traits = require_event_name(event), traits_of(event)
     identifiers = compact({"email_id": text(traits, "email"), "ext_id": text(event, "userId")})
     if not identifiers:
         return []
@@ -96,10 +94,7 @@ def track(event: dict, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """`{"code": ..., "message": ...}`."""
-    parsed = json_or_none(body)
-    if not isinstance(parsed, dict) or not (parsed.get("message") or parsed.get("code")):
-        return None
-    return ": ".join(str(parsed[key]) for key in ("code", "message") if parsed.get(key))
+    return joined_fields(body, ("code", "message"))
 
 
 METHODS = ("track", "identify")

@@ -1,4 +1,5 @@
-"""Small pure helpers shared by the translation modules: JSON bodies, auth, event fields.
+"""Small pure helpers shared by the translation modules: JSON and form bodies, auth, event
+fields, identity and e-commerce fields, times, and vendor error bodies.
 
 Translations raise only `segue.errors.InvalidMessage` (permanent: the same event can never be
 translated) and return `[]` when an event has nothing to send to that destination.
@@ -7,17 +8,24 @@ translated) and return `[]` when an event has nothing to send to that destinatio
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
-from typing import Any, Iterable, Mapping
+import re
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from urllib.parse import urlencode
 
 import orjson
+from pydantic import SecretStr
 
 from segue.destinations.contract import METHODS, Preset, Request
 from segue.errors import InvalidMessage
-from segue.spec.timestamps import parse_ms
+from segue.spec.timestamps import format_ms, parse_ms
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+ORDER_COMPLETED = ("Order Completed", "Completed Order")  # Segment e-commerce v2 name and its v1 alias
+WEBSITE_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
 
 
 def encode_json(value: Any) -> bytes:
@@ -31,6 +39,22 @@ def encode_json(value: Any) -> bytes:
 def json_request(url: str, body: Any, headers: Mapping[str, str] | None = None, method: str = "POST") -> Request:
     """A request with a JSON body and `Content-Type: application/json`."""
     return Request(method=method, url=url, headers={**JSON_HEADERS, **(headers or {})}, body=encode_json(body))
+
+
+def form_request(url: str, form: Mapping, headers: Mapping[str, str] | None = None, method: str = "POST") -> Request:
+    """A request with a form-encoded body and `Content-Type: application/x-www-form-urlencoded`."""
+    return Request(method=method, url=url, headers={**FORM_HEADERS, **(headers or {})}, body=urlencode(form).encode())
+
+
+def bearer(token: SecretStr) -> dict[str, str]:
+    """The `Authorization: Bearer <token>` header."""
+    return {"Authorization": f"Bearer {token.get_secret_value()}"}
+
+
+def not_connected(vendor: str) -> InvalidMessage:
+    """The error for an OAuth destination whose "Log in to <vendor>" has not been done."""
+    message = f"{vendor} is not connected: log in to {vendor} from the destination's settings"
+    return InvalidMessage(message, code="not_connected")
 
 
 def basic_auth(username: str, password: str = "") -> str:
@@ -91,6 +115,41 @@ def event_seconds(event: Mapping) -> int | None:
     return None if ms is None else ms // 1000
 
 
+def iso_time(event: Mapping) -> str | None:
+    """The event's `timestamp` as ISO-8601 UTC with milliseconds, None when absent."""
+    ms = event_ms(event)
+    return None if ms is None else format_ms(ms)
+
+
+def unix_seconds(value: Any) -> int | None:
+    """Unix seconds of a date given as ISO-8601 text or as a number of seconds, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).timestamp())
+
+
+def require_event_name(event: Mapping) -> str:
+    """A track call's event name; InvalidMessage without one."""
+    name = text(event, "event")
+    if name is None:
+        raise InvalidMessage("track needs an event name", code="missing_field")
+    return name
+
+
+def require_group_id(event: Mapping) -> str:
+    """A group call's groupId; InvalidMessage without one."""
+    group_id = text(event, "groupId")
+    if group_id is None:
+        raise InvalidMessage("group needs a groupId", code="missing_field")
+    return group_id
+
+
 def traits_of(event: Mapping) -> dict:
     """identify/group `traits`, else the user traits a client copied into `context.traits`."""
     if event.get("type") in ("identify", "group"):
@@ -102,6 +161,49 @@ def trait(traits: Mapping, camel: str, snake: str | None = None) -> Any:
     """A reserved trait read under its camelCase or snake_case spelling (spec 2)."""
     value = traits.get(camel)
     return traits.get(snake) if value is None and snake else value
+
+
+def full_name(traits: Mapping) -> str | None:
+    """The `name` trait (a non-empty string), else first and last name joined, else None."""
+    name = traits.get("name")
+    if isinstance(name, str) and name:
+        return name
+    parts = [trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name")]
+    joined = " ".join(part for part in parts if isinstance(part, str) and part)
+    return joined or None
+
+
+def website_domain(value: str | None) -> str | None:
+    """The host of a website or domain trait, lowercased, without `www.` (None without a dot)."""
+    match = WEBSITE_HOST.match(value or "")
+    return match.group(1).lower() if match and "." in match.group(1) else None
+
+
+def is_order_completed(event: Mapping) -> bool:
+    """A track call of Segment's `Order Completed` semantic event (or its v1 name)."""
+    return event.get("type") == "track" and event.get("event") in ORDER_COMPLETED
+
+
+def products_of(properties: Mapping) -> list[dict]:
+    """The `products` array of an e-commerce event, objects only."""
+    products = properties.get("products")
+    return [dict(item) for item in products if isinstance(item, Mapping)] if isinstance(products, list) else []
+
+
+def order_id(properties: Mapping) -> str | None:
+    """An e-commerce event's order id under Segment's spellings."""
+    return text(properties, "order_id") or text(properties, "orderId")
+
+
+def first(values: Iterable[Any]) -> Any:
+    """The first value that is not None, else None."""
+    return next((value for value in values if value is not None), None)
+
+
+def chunks(items: Sequence, size: int) -> Iterator[list]:
+    """`items` in consecutive lists of at most `size`."""
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
 
 
 def compact(mapping: Mapping) -> dict:
@@ -131,3 +233,26 @@ def json_or_none(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+
+
+def coded_message(body: bytes, label: str = "code") -> str | None:
+    """A JSON error's `message`, after `<label>: ` when that is a string; else the plain-text body."""
+    parsed = json_or_none(body)
+    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+        prefix = parsed.get(label)
+        return f"{prefix}: {parsed['message']}" if isinstance(prefix, str) else parsed["message"]
+    return error_text(body)
+
+
+def joined_fields(body: bytes, keys: Sequence[str]) -> str | None:
+    """The present `keys` of a JSON error object joined by `: ` (`code: message`), else None."""
+    parsed = json_or_none(body)
+    if not isinstance(parsed, dict) or not any(parsed.get(key) for key in keys):
+        return None
+    return ": ".join(str(parsed[key]) for key in keys if parsed.get(key))
+
+
+def listed_errors(parsed: Any, describe: Callable[[Any], str]) -> str | None:
+    """Each item of a parsed JSON error's non-empty `errors` list described, joined by `; `, else None."""
+    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    return "; ".join(describe(error) for error in errors) if isinstance(errors, list) and errors else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
 METHODS = ("track", "identify", "page", "screen", "group", "alias")
@@ -82,6 +82,26 @@ class OAuth:
     token_url: str
     scopes: tuple[str, ...] = ()
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+
+def oauth_settings(vendor: str) -> type[DestinationSettings]:
+    """A settings base class whose first fields are what "Log in to <vendor>" needs and stores.
+
+    The OAuth app's `client_id` and `client_secret`, then the tokens the flow sets. A vendor's
+    settings subclass it, adding their own fields after these (or redefining one in place).
+    """
+
+    class OAuthSettings(DestinationSettings):
+        client_id: str | None = Field(
+            None, title="Client ID", description=f"Your {vendor} app's client ID (for Log in to {vendor}).")
+        client_secret: SecretStr | None = Field(
+            None, title="Client Secret", description=f"Your {vendor} app's client secret.")
+        access_token: SecretStr | None = Field(None, title="Access Token", description=f"Set by Log in to {vendor}.")
+        refresh_token: SecretStr | None = Field(None, title="Refresh Token", description=f"Set by Log in to {vendor}.")
+        expires_at: int | None = Field(
+            None, title="Expires At", description="When the access token expires (epoch seconds).")
+
+    return OAuthSettings
 
 
 @dataclass(frozen=True)

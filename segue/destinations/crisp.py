@@ -19,19 +19,20 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._messaging import email_of, full_name, scalars
+from segue.destinations._messaging import email_of, scalars
 from segue.destinations.common import (
     basic_auth,
     compact,
     error_text,
+    full_name,
     json_or_none,
     json_request,
     method_presets,
     obj,
+    require_event_name,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
 
 API = "https://api.crisp.chat/v1"
 PROFILE_TRAITS = ("email", "name", "firstName", "first_name", "lastName", "last_name", "phone", "avatar",
@@ -95,10 +96,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a people event named after the Segment event, with its flat properties as data."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    email = email_of(event)
+    name, email = require_event_name(event), email_of(event)
     if email is None:
         return []  # Crisp addresses people by email
     body = compact({"text": name, "data": scalars(obj(event, "properties")) or None, "color": settings.event_color})

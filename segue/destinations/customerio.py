@@ -7,7 +7,6 @@ the anonymous profile into the known one. Auth is HTTP Basic with the site id an
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Literal
 from urllib.parse import quote
@@ -24,9 +23,11 @@ from segue.destinations.common import (
     json_request,
     method_presets,
     obj,
+    require_event_name,
     stable_hash,
     text,
     trait,
+    unix_seconds,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
 from segue.errors import InvalidMessage
@@ -66,19 +67,6 @@ def event_id(event: dict) -> str | None:
     return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-def _created_at(value: object) -> int | None:
-    """Unix seconds of a createdAt trait given as ISO-8601 text or as a number of seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).timestamp())
-    return None
-
-
 def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: add or update the person (by userId, else by email) with the traits."""
     traits = obj(event, "traits")
@@ -87,7 +75,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
         return []  # Customer.io keeps no profile without an identifier
     created = trait(traits, "createdAt", "created_at")
     attributes = {key: value for key, value in traits.items() if key not in ("createdAt", "created_at")}
-    extra = {"created_at": _created_at(created), "anonymous_id": text(event, "anonymousId")}
+    extra = {"created_at": unix_seconds(created), "anonymous_id": text(event, "anonymousId")}
     body = {**attributes, **compact(extra)}
     return [json_request(_person_url(settings, person_id), body, _headers(settings), method="PUT")]
 
@@ -108,10 +96,7 @@ def _event(event: dict, settings: Settings, name: str, kind: str | None) -> list
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: an event of the person (or an anonymous event) named after the Segment event."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    return _event(event, settings, name, None)
+    return _event(event, settings, require_event_name(event), None)
 
 
 def page(event: dict, settings: Settings) -> list[Request]:

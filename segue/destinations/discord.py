@@ -10,21 +10,18 @@ carries its token, so it is stored as a secret.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from pydantic import Field
 
-from pydantic import Field, SecretStr, field_validator
-
-from segue.destinations._messaging import render
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, obj, text
+from segue.destinations._messaging import DEFAULT_IDENTIFY_TEMPLATE, display_name, identify_values, render
+from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, text
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.destinations.slack import display_name
+from segue.destinations.settings import SecretHttpUrl
 
 MAX_CONTENT = 2000  # characters of a message's content
-DEFAULT_IDENTIFY_TEMPLATE = "Identified user {{name}}. {{traits}}"
 
 
 class Settings(DestinationSettings):
-    webhook_url: SecretStr = Field(title="Webhook URL", description="The channel's webhook (Integrations > Webhooks).")
+    webhook_url: SecretHttpUrl = Field(title="Webhook URL", description="The channel's webhook (Integrations > Webhooks).")
     username: str | None = Field(None, description="Sender name override.")
     avatar_url: str | None = Field(None, title="Avatar URL", description="Sender avatar override.")
     event_templates: dict[str, str] = Field(
@@ -34,14 +31,6 @@ class Settings(DestinationSettings):
         default_factory=list, description="Identify calls are sent only when they carry all of these traits."
     )
     identify_template: str = Field(DEFAULT_IDENTIFY_TEMPLATE, description="Message template for identify calls.")
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url(cls, url: SecretStr) -> SecretStr:
-        parts = urlsplit(url.get_secret_value())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return url
 
 
 def _message(settings: Settings, content: str) -> list[Request]:
@@ -64,12 +53,8 @@ def track(event: dict, settings: Settings) -> list[Request]:
 
 def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: a message when every whitelisted trait is present, nothing otherwise."""
-    traits, wanted = obj(event, "traits"), settings.whitelisted_traits
-    if not wanted or any(traits.get(key) is None for key in wanted):
-        return []
-    shown = {key: traits[key] for key in wanted}
-    values = {**event, **traits, "traits": shown, "name": display_name(event)}
-    return _message(settings, render(settings.identify_template, values))
+    values = identify_values(event, settings.whitelisted_traits)
+    return [] if values is None else _message(settings, render(settings.identify_template, values))
 
 
 def interpret(status: int, body: bytes) -> str | None:

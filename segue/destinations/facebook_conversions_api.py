@@ -16,7 +16,18 @@ from urllib.parse import quote, urlencode
 from pydantic import Field, SecretStr
 
 from segue.destinations import _ads as ads
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, number, obj, text
+from segue.destinations.common import (
+    chunks,
+    compact,
+    error_text,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    order_id,
+    text,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 NAME = "Facebook Conversions API"
@@ -70,7 +81,7 @@ def custom_data(event: dict) -> dict:
     properties = obj(event, "properties")
     amount, contents = ads.value(properties), _contents(properties)
     standard = compact({
-        "value": amount, "currency": ads.currency(properties, amount), "order_id": ads.order_id(properties),
+        "value": amount, "currency": ads.currency(properties, amount), "order_id": order_id(properties),
         "search_string": text(properties, "query"), "content_type": "product" if contents else None,
         "content_ids": [item["id"] for item in contents] or None, "contents": contents or None,
         "num_items": sum(item["quantity"] for item in contents) or None,
@@ -94,7 +105,7 @@ def send(events: list[dict], settings: Settings) -> list[Request]:
     url = f"{API}/{settings.api_version}/{quote(settings.pixel_id, safe='')}/events?{query}"
     return [
         json_request(url, compact({"data": chunk, "test_event_code": settings.test_event_code}))
-        for chunk in ads.chunks(events, BATCH_SIZE)
+        for chunk in chunks(events, BATCH_SIZE)
     ]
 
 

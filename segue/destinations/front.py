@@ -17,10 +17,12 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, model_validator
 
-from segue.destinations._messaging import email_of, full_name, phone_of, render, scalars
+from segue.destinations._messaging import email_of, phone_of, render, scalars
 from segue.destinations.common import (
+    bearer,
     compact,
     error_text,
+    full_name,
     json_or_none,
     json_request,
     method_presets,
@@ -61,10 +63,6 @@ def contact_alias(event: dict) -> str | None:
     return quote(handle, safe=":@+") if handle else None
 
 
-def _headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {settings.api_token.get_secret_value()}"}
-
-
 def _links(traits: dict) -> list | None:
     website = text(traits, "website")
     return [website] if website else None
@@ -82,7 +80,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
         "name": full_name(traits), "description": text(traits, "description"), "links": _links(traits),
         "custom_fields": (scalars(traits, CONTACT_TRAITS) or None) if settings.send_custom_fields else None,
     })
-    return [json_request(f"{API}/contacts/{alias}", body, _headers(settings), "PATCH")] if body else []
+    return [json_request(f"{API}/contacts/{alias}", body, bearer(settings.api_token), "PATCH")] if body else []
 
 
 def track(event: dict, settings: Settings) -> list[Request]:
@@ -93,7 +91,7 @@ def track(event: dict, settings: Settings) -> list[Request]:
     if template is None or alias is None:
         return []
     body = {"author_id": settings.note_author, "body": render(template, {**event, "event": name})}
-    return [json_request(f"{API}/contacts/{alias}/notes", body, _headers(settings))]
+    return [json_request(f"{API}/contacts/{alias}/notes", body, bearer(settings.api_token))]
 
 
 def interpret(status: int, body: bytes) -> str | None:

@@ -17,15 +17,19 @@ from urllib.parse import urlencode
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
+    chunks,
     compact,
     dig,
     encode_json,
     event_ms,
+    first,
     json_or_none,
     json_request,
     method_presets,
     number,
     obj,
+    products_of,
+    require_event_name,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
@@ -110,7 +114,7 @@ def _scalar(value):
 
 
 def _first(source: dict, spellings: tuple[str, ...]):
-    return next((source[key] for key in spellings if source.get(key) is not None), None)
+    return first(source.get(key) for key in spellings)
 
 
 def item(product: dict) -> dict:
@@ -121,8 +125,7 @@ def item(product: dict) -> dict:
 def _items(properties: dict, name: str) -> list[dict]:
     if name in SINGLE_PRODUCT:
         return [item(properties)]
-    products = properties.get("products")
-    return [item(p) for p in products if isinstance(p, dict)] if isinstance(products, list) else []
+    return [item(product) for product in products_of(properties)]
 
 
 def _value(properties: dict) -> int | float | None:
@@ -175,10 +178,7 @@ def _page_params(event: dict) -> dict:
 
 def track_event(event: dict, settings: Settings) -> dict:
     """track: a recommended event for Segment's semantic events, else a custom event."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    properties = obj(event, "properties")
+    name, properties = require_event_name(event), obj(event, "properties")
     recommended = RECOMMENDED.get(name)
     if recommended:
         return _event(event, recommended, {**ecommerce_params(properties, recommended),
@@ -262,8 +262,8 @@ def translate_batch(events: list, settings: Settings) -> list[Request]:
     for event in events:
         head = envelope(event, settings)
         groups.setdefault(encode_json(head), (head, []))[1].append(ga4_event(event, settings))
-    return [json_request(_url(settings), {**head, "events": items[i:i + BATCH_SIZE]})
-            for head, items in groups.values() for i in range(0, len(items), BATCH_SIZE)]
+    return [json_request(_url(settings), {**head, "events": part})
+            for head, items in groups.values() for part in chunks(items, BATCH_SIZE)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

@@ -16,12 +16,15 @@ from typing import Literal
 from pydantic import Field
 
 from segue.destinations.common import (
+    chunks,
     compact,
     error_text,
     json_or_none,
     json_request,
     method_presets,
     obj,
+    require_event_name,
+    require_group_id,
     stable_hash,
     text,
     traits_of,
@@ -98,10 +101,8 @@ def _track_body(event: dict, name: str, properties: dict) -> dict:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a server-side event named after the Segment event."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    return [_request(settings, "/api/track", _track_body(event, name, obj(event, "properties")))]
+    body = _track_body(event, require_event_name(event), obj(event, "properties"))
+    return [_request(settings, "/api/track", body)]
 
 
 def page(event: dict, settings: Settings) -> list[Request]:
@@ -145,9 +146,7 @@ def user_properties(traits: dict) -> dict:
 
 def group(event: dict, settings: Settings) -> list[Request]:
     """group: the account's properties, and the account id set on the user when known."""
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    group_id = require_group_id(event)
     account = {"account_id": group_id, "properties": flatten(traits_of(event))}
     requests = [_request(settings, "/api/add_account_properties", account)]
     if text(event, "userId"):
@@ -178,9 +177,8 @@ def translate_batch(events: list, settings: Settings) -> list[Request]:
             bulk[path].append({key: value for key, value in body.items() if key != "app_id"})
         else:
             singles.append(request)
-    chunks = [_request(settings, path, {BULK_KEYS[path]: items[i:i + BATCH_SIZE]})
-              for path, items in bulk.items() for i in range(0, len(items), BATCH_SIZE)]
-    return singles + chunks
+    return singles + [_request(settings, path, {BULK_KEYS[path]: part})
+                      for path, items in bulk.items() for part in chunks(items, BATCH_SIZE)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

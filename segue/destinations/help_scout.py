@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr
 
 from segue.destinations._messaging import email_of, phone_of
 from segue.destinations.common import (
+    bearer,
     compact,
     error_text,
     json_or_none,
@@ -85,8 +86,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: create the customer (needs an email or a first or last name)."""
     if not (email_of(event) or _named(obj(event, "traits"))):
         return []  # nothing to recognise the customer by
-    headers = {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
-    return [json_request(URL, customer(event), headers)]
+    return [json_request(URL, customer(event), bearer(settings.access_token))]
 
 
 def interpret(status: int, body: bytes) -> str | None:

@@ -9,26 +9,27 @@ by Segue) or pasted from a private app.
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
+    bearer,
+    coded_message,
     compact,
-    error_text,
-    event_ms,
-    json_or_none,
+    iso_time,
     json_request,
     method_presets,
+    not_connected,
     obj,
+    require_group_id,
     stable_hash,
     text,
     trait,
     traits_of,
+    website_domain,
 )
-from segue.destinations.contract import OAuth, Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
+from segue.destinations.contract import Destination, OAuth, Request, oauth_settings
 
 API = "https://api.hubapi.com"
 # Reserved traits (Segment spec 2) -> HubSpot's default contact properties.
@@ -47,15 +48,11 @@ RESERVED = {"email", "firstName", "first_name", "lastName", "last_name", "phone"
             "address", "name", "industry", "employees", "description", "createdAt", "created_at", "id"}
 
 
-class Settings(DestinationSettings):
-    client_id: str | None = Field(None, title="Client ID", description="Your HubSpot app's client ID (for Log in to HubSpot).")
-    client_secret: SecretStr | None = Field(None, title="Client Secret", description="Your HubSpot app's client secret.")
+class Settings(oauth_settings("HubSpot")):
     access_token: SecretStr | None = Field(
         None, title="Access Token",
         description="Set by Log in to HubSpot; or paste a private app's access token.",
     )
-    refresh_token: SecretStr | None = Field(None, title="Refresh Token", description="Set by Log in to HubSpot.")
-    expires_at: int | None = Field(None, title="Expires At", description="When the access token expires (epoch seconds).")
     portal_id: str | None = Field(
         None, title="Hub ID", description="Your account's Hub ID: track events go to custom events named pe<HubID>_<event_name>.",
     )
@@ -71,8 +68,8 @@ class Settings(DestinationSettings):
 
 def _headers(settings: Settings) -> dict[str, str]:
     if settings.access_token is None:
-        raise InvalidMessage("HubSpot is not connected: log in to HubSpot from the destination's settings", code="not_connected")
-    return {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
+        raise not_connected("HubSpot")
+    return bearer(settings.access_token)
 
 
 def property_name(key: str) -> str:
@@ -117,20 +114,12 @@ def group(event: dict, settings: Settings) -> list[Request]:
     The contact-company association needs both HubSpot record ids, which only HubSpot knows;
     sending the company's `domain` lets HubSpot's automatic association by email domain link them.
     """
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
-    traits = obj(event, "traits")
+    group_id, traits = require_group_id(event), obj(event, "traits")
     named = {name: traits.get(key) for key, name in COMPANY_PROPERTIES.items() if _scalar(traits.get(key))}
-    domain = text(traits, "domain") or _domain(text(traits, "website"))
+    domain = text(traits, "domain") or website_domain(text(traits, "website"))
     properties = {**_custom(traits), **named, **compact({"domain": domain})}
     properties[settings.company_id_property] = group_id
     return [_upsert("companies", settings.company_id_property, group_id, properties, settings)]
-
-
-def _domain(website: str | None) -> str | None:
-    match = re.match(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", website or "", re.IGNORECASE)
-    return match.group(1).lower() if match else None
 
 
 def event_name(event: dict, settings: Settings) -> str | None:
@@ -151,13 +140,6 @@ def _uuid(message_id: str | None) -> str | None:
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a custom event occurrence of the contact known by email.
 
@@ -168,7 +150,7 @@ def track(event: dict, settings: Settings) -> list[Request]:
         return []
     properties = {property_name(k): v for k, v in obj(event, "properties").items() if _scalar(v) and property_name(k)}
     body = compact({
-        "eventName": name, "email": email, "occurredAt": _iso(event_ms(event)), "properties": properties,
+        "eventName": name, "email": email, "occurredAt": iso_time(event), "properties": properties,
         "uuid": _uuid(text(event, "messageId")),
     })
     return [json_request(f"{API}/events/v3/send", body, _headers(settings))]
@@ -176,11 +158,7 @@ def track(event: dict, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """HubSpot's `{"status": "error", "message": ..., "category": ...}`, else the plain body."""
-    parsed = json_or_none(body)
-    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
-        category = parsed.get("category")
-        return f"{category}: {parsed['message']}" if isinstance(category, str) else parsed["message"]
-    return error_text(body)
+    return coded_message(body, "category")
 
 
 METHODS = ("track", "identify", "group")

@@ -17,21 +17,27 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._messaging import full_name, scalars, unix_seconds, user_traits
+from segue.destinations._messaging import scalars, user_traits
 from segue.destinations.common import (
+    ORDER_COMPLETED,
+    bearer,
     compact,
     error_text,
     event_seconds,
+    full_name,
     json_or_none,
     json_request,
+    listed_errors,
     method_presets,
     number,
     obj,
+    require_event_name,
+    require_group_id,
     text,
     trait,
+    unix_seconds,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
 
 HOSTS = {"US": "https://api.intercom.io", "EU": "https://api.eu.intercom.io", "AU": "https://api.au.intercom.io"}
 API_VERSION = "1.4"
@@ -42,7 +48,6 @@ USER_TRAITS = ("email", "phone", "name", "firstName", "first_name", "lastName", 
                "created_at", "company", "avatar", "id", "userId", "unsubscribedFromEmails")
 COMPANY_TRAITS = ("name", "plan", "industry", "website", "employees", "createdAt", "created_at", "monthlySpend",
                   "monthly_spend", "id")
-ORDER_EVENTS = ("Order Completed", "Completed Order")
 
 
 class Settings(DestinationSettings):
@@ -51,8 +56,7 @@ class Settings(DestinationSettings):
 
 
 def _headers(settings: Settings) -> dict[str, str]:
-    token = settings.access_token.get_secret_value()
-    return {"Authorization": f"Bearer {token}", "Accept": "application/json", "Intercom-Version": API_VERSION}
+    return {**bearer(settings.access_token), "Accept": "application/json", "Intercom-Version": API_VERSION}
 
 
 def _post(settings: Settings, path: str, body: dict) -> Request:
@@ -108,8 +112,7 @@ def company(event: dict) -> dict:
 
 def group(event: dict, settings: Settings) -> list[Request]:
     """group: create or update the company, then attach the user to it."""
-    if text(event, "groupId") is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    require_group_id(event)
     details, keys = company(event), user_keys(event)
     if not keys:
         return [_post(settings, "/companies", details)]  # no user to attach
@@ -124,7 +127,7 @@ def metadata(properties: dict, event_name: str) -> dict:
     Keys lose the characters Intercom forbids; an order's revenue becomes a monetary amount
     (`{"amount": cents, "currency"}`); nested objects and lists are left out.
     """
-    items = _price(properties) if event_name in ORDER_EVENTS else {}
+    items = _price(properties) if event_name in ORDER_COMPLETED else {}
     for key, value in scalars(properties).items():
         name = "".join(char for char in key if char not in FORBIDDEN_KEY_CHARS)
         if name and name not in items:
@@ -143,10 +146,7 @@ def _price(properties: dict) -> dict:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a data event of the user, at the event's time, with its properties as metadata."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    keys = user_keys(event)
+    name, keys = require_event_name(event), user_keys(event)
     if not keys:
         return []  # Intercom records events only for a user it can find
     details = metadata(obj(event, "properties"), name)
@@ -156,11 +156,8 @@ def track(event: dict, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """Intercom's `{"type": "error.list", "errors": [{"code", "message"}]}`, else the text."""
-    parsed = json_or_none(body)
-    errors = parsed.get("errors") if isinstance(parsed, dict) else None
-    if isinstance(errors, list) and errors:
-        return "; ".join(_error(error) for error in errors)
-    return error_text(body)
+    found = listed_errors(json_or_none(body), _error)
+    return error_text(body) if found is None else found
 
 
 def _error(error: object) -> str:

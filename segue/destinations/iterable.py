@@ -13,20 +13,23 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._email import chunks, first, is_order_completed, products_of
 from segue.destinations.common import (
+    chunks,
     compact,
     event_seconds,
-    json_or_none,
+    first,
+    is_order_completed,
+    joined_fields,
     json_request,
     method_presets,
     number,
     obj,
+    products_of,
+    require_event_name,
     text,
     traits_of,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
 
 HOSTS = {"US": "https://api.iterable.com/api", "EU": "https://api.eu.iterable.com/api"}
 BATCH_SIZE = 1000  # items per bulk request: conservative, Iterable's docs name no maximum
@@ -104,10 +107,7 @@ def purchase(event: dict, settings: Settings) -> dict | None:
 def event_name(event: dict) -> str:
     """track: the event name; page/screen: `Viewed <name> Page|Screen`, else `Loaded a Page|Screen`."""
     if event.get("type") == "track":
-        name = text(event, "event")
-        if name is None:
-            raise InvalidMessage("track needs an event name", code="missing_field")
-        return name
+        return require_event_name(event)
     kind, name = str(event.get("type")).capitalize(), text(event, "name")
     return f"Viewed {name} {kind}" if name else f"Loaded a {kind}"
 
@@ -160,10 +160,7 @@ def batch(events: list, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """`{"msg": ..., "code": ..., "params": ...}`: the code and the message."""
-    parsed = json_or_none(body)
-    if not isinstance(parsed, dict) or not (parsed.get("msg") or parsed.get("code")):
-        return None
-    return ": ".join(str(parsed[key]) for key in ("code", "msg") if parsed.get(key))
+    return joined_fields(body, ("code", "msg"))
 
 
 METHODS = ("track", "identify", "page", "screen")

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._email import e164, first, is_order_completed, iso_time, products_of, split_traits
+from segue.destinations._email import e164, split_traits
 from segue.destinations.common import (
     compact,
+    first,
+    is_order_completed,
+    iso_time,
     json_or_none,
     json_request,
+    listed_errors,
     method_presets,
     number,
     obj,
+    products_of,
+    require_event_name,
     text,
     traits_of,
 )
@@ -90,9 +96,7 @@ def events_of(event: dict) -> list[dict]:
     `Order Completed` also records an `Ordered Product` event per product, as Klaviyo's own
     e-commerce integrations do, each with its own unique_id derived from messageId.
     """
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
+    name = require_event_name(event)
     properties, message_id = obj(event, "properties"), text(event, "messageId")
     value = first(number(properties, key) for key in ("revenue", "total", "value"))
     events = [_event(event, name, properties, value, message_id)]
@@ -151,11 +155,7 @@ def batch(events: list, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """JSON:API `{"errors": [{"code", "title", "detail", "source": {"pointer"}}]}`."""
-    parsed = json_or_none(body)
-    errors = parsed.get("errors") if isinstance(parsed, dict) else None
-    if not isinstance(errors, list) or not errors:
-        return None
-    return "; ".join(_error(error) for error in errors)
+    return listed_errors(json_or_none(body), _error)
 
 
 def _error(error: object) -> str:

@@ -14,17 +14,18 @@ from pydantic import Field, SecretStr
 
 from segue.destinations._email import split_traits
 from segue.destinations.common import (
+    bearer,
     compact,
-    json_or_none,
+    joined_fields,
     json_request,
     method_presets,
     obj,
+    require_event_name,
     stable_hash,
     text,
     traits_of,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
 
 API = "https://app.loops.so/api/v1"
 MAX_IDEMPOTENCY_KEY = 100  # characters
@@ -38,10 +39,6 @@ class Settings(DestinationSettings):
     mailing_lists: list[str] = Field(
         default_factory=list, title="Mailing List IDs", description="Mailing lists every identified contact subscribes to.",
     )
-
-
-def _headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
 
 
 def _scalar(value: object) -> object:
@@ -70,7 +67,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
     if not ids:
         return []
     body = {**contact_properties(obj(event, "traits")), **compact({"userGroup": settings.user_group}), **ids, **_lists(settings)}
-    return [json_request(f"{API}/contacts/update", body, _headers(settings), method="PUT")]
+    return [json_request(f"{API}/contacts/update", body, bearer(settings.api_key), method="PUT")]
 
 
 def idempotency_key(event: dict) -> dict[str, str]:
@@ -83,23 +80,17 @@ def idempotency_key(event: dict) -> dict[str, str]:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: an event of the contact, properties as eventProperties (anonymous: nothing)."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    ids = contact_ids(event)
+    name, ids = require_event_name(event), contact_ids(event)
     if not ids:
         return []
     properties = {key: _scalar(value) for key, value in obj(event, "properties").items() if value is not None}
     body = {**ids, "eventName": name, **({"eventProperties": properties} if properties else {})}
-    return [json_request(f"{API}/events/send", body, {**_headers(settings), **idempotency_key(event)})]
+    return [json_request(f"{API}/events/send", body, {**bearer(settings.api_key), **idempotency_key(event)})]
 
 
 def interpret(status: int, body: bytes) -> str | None:
     """`{"success": false, "message": ...}`."""
-    parsed = json_or_none(body)
-    if not isinstance(parsed, dict) or not parsed.get("message"):
-        return None
-    return str(parsed["message"])
+    return joined_fields(body, ("message",))
 
 
 METHODS = ("track", "identify")

@@ -16,14 +16,16 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 
-from segue.destinations._email import iso_time, split_traits
+from segue.destinations._email import split_traits
 from segue.destinations.common import (
     basic_auth,
     compact,
+    iso_time,
     json_or_none,
     json_request,
     method_presets,
     obj,
+    require_event_name,
     text,
     traits_of,
 )
@@ -121,10 +123,7 @@ def _string(value: object) -> str:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: an event of the member (properties as strings, occurred_at; no email: nothing)."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    email = _email(event)
+    name, email = require_event_name(event), _email(event)
     if email is None:
         return []
     properties = {key: _string(value) for key, value in obj(event, "properties").items() if value is not None}

@@ -16,24 +16,28 @@ from urllib.parse import urlencode
 from pydantic import Field, HttpUrl, SecretStr
 
 from segue.destinations.common import (
+    ORDER_COMPLETED,
+    chunks,
     compact,
     encode_json,
     error_text,
     event_seconds,
+    form_request,
     json_or_none,
     json_request,
     method_presets,
     number,
     obj,
+    order_id,
+    products_of,
+    require_event_name,
     stable_hash,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
 from segue.errors import InvalidMessage
 
-FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 BATCH_SIZE = 100  # Matomo documents no bulk maximum ("hundreds of requests"); 100 is a conservative choice
-ORDER_EVENTS = {"Order Completed", "Completed Order"}
 
 
 class Settings(DestinationSettings):
@@ -93,10 +97,10 @@ def item(product: dict) -> list:
 
 def order_params(properties: dict) -> dict:
     """Order Completed: an e-commerce order (goal 0) with its totals and items."""
-    products = [p for p in properties.get("products") or [] if isinstance(p, dict)]
+    products = products_of(properties)
     revenue = number(properties, "total") or number(properties, "revenue")
     return {
-        "idgoal": 0, "ec_id": text(properties, "order_id") or text(properties, "orderId"), "revenue": revenue,
+        "idgoal": 0, "ec_id": order_id(properties), "revenue": revenue,
         "ec_st": number(properties, "subtotal"), "ec_tx": number(properties, "tax"),
         "ec_sh": number(properties, "shipping"), "ec_dt": number(properties, "discount"),
         "ec_items": encode_json([item(p) for p in products]).decode() if products else None,
@@ -105,10 +109,8 @@ def order_params(properties: dict) -> dict:
 
 def track_params(event: dict, settings: Settings) -> dict:
     """track: an order, a site search, or an event (category, action = event name, label, value)."""
-    name, properties = text(event, "event"), obj(event, "properties")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    if name in ORDER_EVENTS and (text(properties, "order_id") or text(properties, "orderId")):
+    name, properties = require_event_name(event), obj(event, "properties")
+    if name in ORDER_COMPLETED and order_id(properties):
         return order_params(properties)
     if name == "Products Searched" and text(properties, "query"):
         return {"search": text(properties, "query"), "search_cat": text(properties, "category")}
@@ -137,15 +139,13 @@ def _token(settings: Settings) -> dict:
 
 def translate(event: dict, settings: Settings) -> list[Request]:
     """One hit: a form-encoded POST to matomo.php."""
-    body = urlencode({**hit(event, settings), **_token(settings)}).encode()
-    return [Request(method="POST", url=_endpoint(settings), headers=FORM_HEADERS, body=body)]
+    return [form_request(_endpoint(settings), {**hit(event, settings), **_token(settings)})]
 
 
 def translate_batch(events: list, settings: Settings) -> list[Request]:
     """Many hits: bulk tracking, `{"requests": ["?..."]}` in the events' order, 100 a request."""
     hits = ["?" + urlencode(hit(event, settings)) for event in events]
-    return [json_request(_endpoint(settings), {"requests": hits[i:i + BATCH_SIZE], **_token(settings)})
-            for i in range(0, len(hits), BATCH_SIZE)]
+    return [json_request(_endpoint(settings), {"requests": part, **_token(settings)}) for part in chunks(hits, BATCH_SIZE)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

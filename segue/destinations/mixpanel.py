@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from segue.destinations.common import (
     basic_auth,
+    chunks,
     compact,
     encode_json,
     event_ms,
@@ -23,6 +24,8 @@ from segue.destinations.common import (
     json_request,
     method_presets,
     obj,
+    require_event_name,
+    require_group_id,
     stable_hash,
     text,
     traits_of,
@@ -118,10 +121,8 @@ def _page_name(event: dict, settings: Settings, kind: str) -> str:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: one imported event named after the Segment event."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    return [_import_request([_import_event(event, settings, name, obj(event, "properties"))], settings)]
+    imported = _import_event(event, settings, require_event_name(event), obj(event, "properties"))
+    return [_import_request([imported], settings)]
 
 
 def page(event: dict, settings: Settings) -> list[Request]:
@@ -169,9 +170,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
 
 def group(event: dict, settings: Settings) -> list[Request]:
     """group: the group profile's `$set`, and the group id added to the user's profile."""
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    group_id = require_group_id(event)
     group_set = {"$token": settings.project_token, "$group_key": settings.group_key, "$group_id": group_id,
                  "$set": profile_properties(traits_of(event))}
     distinct_id = text(event, "userId") or text(event, "anonymousId")
@@ -210,8 +209,7 @@ def translate_batch(events: list, settings: Settings) -> list[Request]:
     for event in events:
         for request in translate(event, settings):
             merged.setdefault(request.url, []).extend(json_or_none(request.body))
-    return [_batch_request(url, items[i:i + PER_REQUEST], settings)
-            for url, items in merged.items() for i in range(0, len(items), PER_REQUEST)]
+    return [_batch_request(url, part, settings) for url, items in merged.items() for part in chunks(items, PER_REQUEST)]
 
 
 def _batch_request(url: str, items: list, settings: Settings) -> Request:

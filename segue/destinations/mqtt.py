@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 
+from segue.destinations._streams import broker_url, broker_url_type, fill_template
 from segue.destinations.common import encode_json, method_presets
 from segue.destinations.contract import METHODS, Destination, DestinationSettings, Request
-from segue.destinations.nats import broker_url, broker_url_type, fill_template
 
 
 class Settings(DestinationSettings):

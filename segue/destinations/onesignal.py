@@ -19,17 +19,17 @@ from segue.destinations._messaging import e164, email_of, phone_of, scalars
 from segue.destinations.common import (
     encode_json,
     error_text,
-    event_ms,
+    iso_time,
     json_or_none,
     json_request,
+    listed_errors,
     method_presets,
     number,
     obj,
+    require_event_name,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
-from segue.spec.timestamps import format_ms
 
 API = "https://api.onesignal.com/apps"
 BATCH_SIZE = 100  # events per custom_events request: no maximum is documented, so a conservative one
@@ -96,13 +96,10 @@ def identify(event: dict, settings: Settings) -> list[Request]:
 
 def custom_event(event: dict) -> dict | None:
     """The custom event of a track call (None without a userId); messageId is its idempotency key."""
-    name, user_id = text(event, "event"), text(event, "userId")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
+    name, user_id = require_event_name(event), text(event, "userId")
     if user_id is None:
         return None  # custom events need the user's External ID
-    ms = event_ms(event)
-    item = {"name": name[:MAX_EVENT_NAME], "external_id": user_id, "timestamp": None if ms is None else format_ms(ms),
+    item = {"name": name[:MAX_EVENT_NAME], "external_id": user_id, "timestamp": iso_time(event),
             "idempotency_key": text(event, "messageId"), "properties": obj(event, "properties")}
     return {key: value for key, value in item.items() if value is not None}
 
@@ -129,9 +126,9 @@ def batch(events: list, settings: Settings) -> list[Request]:
 def interpret(status: int, body: bytes) -> str | None:
     """OneSignal's `{"errors": [...]}` (strings or `{"code", "title"}` objects), else the text."""
     parsed = json_or_none(body)
-    errors = parsed.get("errors") if isinstance(parsed, dict) else None
-    if isinstance(errors, list) and errors:
-        return "; ".join(_describe(error) for error in errors)
+    found = listed_errors(parsed, _describe)
+    if found is not None:
+        return found
     return error_text(body) if parsed is None else None
 
 

@@ -18,7 +18,19 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr
 
 from segue.destinations import _ads as ads
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, number, obj, text
+from segue.destinations.common import (
+    bearer,
+    chunks,
+    compact,
+    error_text,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    order_id,
+    text,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 NAME = "Pinterest Conversions API"
@@ -79,7 +91,7 @@ def custom_data(event: dict) -> dict:
     return compact({
         "currency": ads.currency(properties, amount), "value": _decimal(amount),
         "content_ids": [item["id"] for item in contents] or None, "contents": contents or None,
-        "num_items": sum(item["quantity"] for item in contents) or None, "order_id": ads.order_id(properties),
+        "num_items": sum(item["quantity"] for item in contents) or None, "order_id": order_id(properties),
         "search_string": text(properties, "query"),
     })
 
@@ -106,8 +118,7 @@ def _language(event: dict) -> str | None:
 def send(events: list[dict], settings: Settings) -> list[Request]:
     """One request per 1,000 conversion events."""
     url = f"{API}/{quote(settings.ad_account_id, safe='')}/events" + ("?test=true" if settings.test_mode else "")
-    headers = {"Authorization": f"Bearer {settings.conversion_token.get_secret_value()}"}
-    return [json_request(url, {"data": chunk}, headers) for chunk in ads.chunks(events, BATCH_SIZE)]
+    return [json_request(url, {"data": chunk}, bearer(settings.conversion_token)) for chunk in chunks(events, BATCH_SIZE)]
 
 
 def translate(event: dict, settings: Settings) -> list[Request]:

@@ -16,30 +16,28 @@ import datetime
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
+    bearer,
     compact,
     error_text,
     event_ms,
+    full_name,
     json_or_none,
     json_request,
     method_presets,
+    not_connected,
     obj,
+    require_event_name,
     text,
-    trait,
     traits_of,
 )
-from segue.destinations.contract import OAuth, Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, OAuth, Request, oauth_settings
 from segue.destinations.settings import HttpUrlText
 from segue.errors import InvalidMessage
 
 DEFAULT_DOMAIN = "https://api.pipedrive.com"
 
 
-class Settings(DestinationSettings):
-    client_id: str | None = Field(None, title="Client ID", description="Your Pipedrive app's client ID (for Log in to Pipedrive).")
-    client_secret: SecretStr | None = Field(None, title="Client Secret", description="Your Pipedrive app's client secret.")
-    access_token: SecretStr | None = Field(None, title="Access Token", description="Set by Log in to Pipedrive.")
-    refresh_token: SecretStr | None = Field(None, title="Refresh Token", description="Set by Log in to Pipedrive.")
-    expires_at: int | None = Field(None, title="Expires At", description="When the access token expires (epoch seconds).")
+class Settings(oauth_settings("Pipedrive")):
     api_domain: HttpUrlText | None = Field(
         None, title="API Domain", description="Your company's API host (https://<company>.pipedrive.com), set by Log in to Pipedrive.",
     )
@@ -56,21 +54,15 @@ class Settings(DestinationSettings):
 def _base_and_headers(settings: Settings) -> tuple[str, dict[str, str]]:
     domain = (settings.api_domain or DEFAULT_DOMAIN).rstrip("/")
     if settings.access_token is not None:
-        return domain, {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
+        return domain, bearer(settings.access_token)
     if settings.api_token is not None:
         return domain, {"x-api-token": settings.api_token.get_secret_value()}
-    raise InvalidMessage("Pipedrive is not connected: log in to Pipedrive from the destination's settings", code="not_connected")
+    raise not_connected("Pipedrive")
 
 
 def _post(settings: Settings, path: str, body: dict) -> Request:
     domain, headers = _base_and_headers(settings)
     return json_request(f"{domain}/api/v2/{path}", body, headers)
-
-
-def _full_name(traits: dict) -> str | None:
-    joined = " ".join(part for part in (trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name"))
-                      if isinstance(part, str) and part)
-    return text(traits, "name") or joined or None
 
 
 def _labelled(value: str | None) -> list[dict] | None:
@@ -81,7 +73,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: add a person named after the traits (else the email); no name or email: not sent."""
     traits = traits_of(event)
     email = text(traits, "email")
-    name = _full_name(traits) or email
+    name = text(traits, "name") or full_name(traits) or email  # a numeric name too
     if name is None:
         return []
     custom = {key: traits[trait_name] for trait_name, key in settings.custom_fields.items() if traits.get(trait_name) is not None}
@@ -119,9 +111,7 @@ def _note(event: dict) -> str | None:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: a done activity (type `activity_type`) whose subject is the event name, due at the event time."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
+    name = require_event_name(event)
     body = compact({"subject": name, "type": settings.activity_type, "done": True, **_due(event), "note": _note(event)})
     return [_post(settings, "activities", body)]
 

@@ -21,6 +21,7 @@ from segue.destinations.common import (
     method_presets,
     number,
     obj,
+    require_event_name,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
@@ -84,10 +85,7 @@ def _headers(event: dict) -> dict:
 
 def track(event: dict, settings: Settings) -> dict:
     """track: a custom event named after the Segment event, with revenue when it has any."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    properties = obj(event, "properties")
+    name, properties = require_event_name(event), obj(event, "properties")
     return _body(event, settings, name, props(properties), _revenue(properties))
 
 

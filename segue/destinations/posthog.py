@@ -21,6 +21,8 @@ from segue.destinations.common import (
     json_request,
     method_presets,
     obj,
+    require_event_name,
+    require_group_id,
     text,
     traits_of,
 )
@@ -92,10 +94,7 @@ def posthog_event(event: dict, settings: Settings, name: str, properties: dict, 
 
 def track(event: dict, settings: Settings) -> dict:
     """track: an event named after the Segment event, with its properties."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    return posthog_event(event, settings, name, obj(event, "properties"))
+    return posthog_event(event, settings, require_event_name(event), obj(event, "properties"))
 
 
 def page(event: dict, settings: Settings) -> dict:
@@ -123,9 +122,7 @@ def identify(event: dict, settings: Settings) -> dict | None:
 
 def group(event: dict, settings: Settings) -> dict:
     """group: `$groupidentify` creating or updating the group with its traits."""
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    group_id = require_group_id(event)
     properties = {"$group_type": settings.group_type, "$group_key": group_id, "$group_set": traits_of(event),
                   "$groups": {settings.group_type: group_id}}
     return posthog_event(event, settings, "$groupidentify", properties)

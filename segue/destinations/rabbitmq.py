@@ -14,9 +14,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import Field, SecretStr
 
+from segue.destinations._streams import broker_url, broker_url_type, fill_template
 from segue.destinations.common import JSON_HEADERS, compact, encode_json, method_presets, text
 from segue.destinations.contract import METHODS, Destination, DestinationSettings, Request
-from segue.destinations.nats import broker_url, broker_url_type, fill_template
 
 PERSISTENT = "2"
 MAX_ROUTING_KEY = 255  # AMQP 0-9-1 short string

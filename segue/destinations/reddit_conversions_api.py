@@ -18,7 +18,18 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr
 
 from segue.destinations import _ads as ads
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, number, obj, text
+from segue.destinations.common import (
+    bearer,
+    chunks,
+    compact,
+    error_text,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    text,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 from segue.errors import InvalidMessage
 
@@ -114,11 +125,11 @@ def conversion_event(event: dict, settings: Settings) -> dict:
 def send(events: list[dict], settings: Settings) -> list[Request]:
     """One request per 1,000 conversion events."""
     url = f"{API}/{quote(settings.pixel_id, safe='')}/conversion_events"
-    headers = {"Authorization": f"Bearer {settings.conversion_access_token.get_secret_value()}",
+    headers = {**bearer(settings.conversion_access_token),
                "User-Agent": "Segue (Reddit Conversions API destination)"}  # Reddit throttles generic agents
     return [
         json_request(url, {"data": compact({"test_id": settings.test_id, "events": chunk})}, headers)
-        for chunk in ads.chunks(events, BATCH_SIZE)
+        for chunk in chunks(events, BATCH_SIZE)
     ]
 
 

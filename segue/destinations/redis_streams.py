@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
+from segue.destinations._streams import broker_url, broker_url_type, fill_template
 from segue.destinations.common import compact, encode_json, method_presets, text
 from segue.destinations.contract import METHODS, Destination, DestinationSettings, Request
-from segue.destinations.nats import broker_url, broker_url_type, fill_template
 
 
 class Settings(DestinationSettings):

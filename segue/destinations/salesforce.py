@@ -15,19 +15,21 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr
 
 from segue.destinations.common import (
+    bearer,
     compact,
     error_text,
     json_or_none,
     json_request,
     method_presets,
+    not_connected,
     obj,
+    require_group_id,
     text,
     trait,
     traits_of,
 )
-from segue.destinations.contract import OAuth, Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, OAuth, Request, oauth_settings
 from segue.destinations.settings import HttpUrlText
-from segue.errors import InvalidMessage
 
 # Reserved traits (Segment spec 2) -> standard Lead/Contact fields.
 PERSON_FIELDS = {
@@ -43,12 +45,9 @@ MAILING = {"Street": "MailingStreet", "City": "MailingCity", "State": "MailingSt
            "PostalCode": "MailingPostalCode", "Country": "MailingCountry"}
 
 
-class Settings(DestinationSettings):
+class Settings(oauth_settings("Salesforce")):
     client_id: str | None = Field(None, title="Consumer Key", description="Your connected app's consumer key (client ID).")
     client_secret: SecretStr | None = Field(None, title="Consumer Secret", description="Your connected app's consumer secret.")
-    access_token: SecretStr | None = Field(None, title="Access Token", description="Set by Log in to Salesforce.")
-    refresh_token: SecretStr | None = Field(None, title="Refresh Token", description="Set by Log in to Salesforce.")
-    expires_at: int | None = Field(None, title="Expires At", description="When the access token expires (epoch seconds).")
     instance_url: HttpUrlText | None = Field(
         None, title="Instance URL", description="Your org's API host, set by Log in to Salesforce (https://MyDomain.my.salesforce.com).",
     )
@@ -69,10 +68,8 @@ class Settings(DestinationSettings):
 
 def _headers(settings: Settings) -> dict[str, str]:
     if settings.access_token is None or settings.instance_url is None:
-        raise InvalidMessage(
-            "Salesforce is not connected: log in to Salesforce from the destination's settings", code="not_connected",
-        )
-    return {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
+        raise not_connected("Salesforce")
+    return bearer(settings.access_token)
 
 
 def _upsert_url(settings: Settings, sobject: str, field: str, value: str) -> str:
@@ -117,9 +114,7 @@ def identify(event: dict, settings: Settings) -> list[Request]:
 
 def group(event: dict, settings: Settings) -> list[Request]:
     """group: upsert the Account whose external ID field holds the groupId (Name defaults to it)."""
-    group_id = text(event, "groupId")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    group_id = require_group_id(event)
     headers, traits = _headers(settings), obj(event, "traits")
     fields = {"Name": group_id, **_scalars(traits, ACCOUNT_FIELDS)}
     address = _scalars(obj(traits, "address"), ADDRESS_FIELDS)

@@ -14,10 +14,12 @@ from pydantic import Field, SecretStr
 
 from segue.destinations._email import split_traits
 from segue.destinations.common import (
+    bearer,
     compact,
     encode_json,
     json_or_none,
     json_request,
+    listed_errors,
     method_presets,
     obj,
     text,
@@ -61,9 +63,8 @@ def contact(event: dict, settings: Settings) -> dict | None:
 
 
 def _upsert(contacts: list[dict], settings: Settings) -> Request:
-    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
     body = compact({"list_ids": settings.list_ids or None, "contacts": contacts})
-    return json_request(f"{HOSTS[settings.region]}/v3/marketing/contacts", body, headers, method="PUT")
+    return json_request(f"{HOSTS[settings.region]}/v3/marketing/contacts", body, bearer(settings.api_key), method="PUT")
 
 
 def identify(event: dict, settings: Settings) -> list[Request]:
@@ -104,15 +105,13 @@ def batch(events: list, settings: Settings) -> list[Request]:
 
 def interpret(status: int, body: bytes) -> str | None:
     """`{"errors": [{"field": ..., "message": ...}]}`."""
-    parsed = json_or_none(body)
-    errors = parsed.get("errors") if isinstance(parsed, dict) else None
-    if not isinstance(errors, list) or not errors:
-        return None
-    return "; ".join(
-        f"{error.get('field')}: {error.get('message')}" if isinstance(error, dict) and error.get("field")
-        else str(error.get("message") if isinstance(error, dict) else error)
-        for error in errors
-    )
+    return listed_errors(json_or_none(body), _error)
+
+
+def _error(error: object) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    return f"{error.get('field')}: {error.get('message')}" if error.get("field") else str(error.get("message"))
 
 
 METHODS = ("identify",)

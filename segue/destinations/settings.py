@@ -62,6 +62,15 @@ HttpUrlText = typing.Annotated[str, AfterValidator(_check_http_url)]
 """A plain `str` holding an absolute http(s) URL, kept byte for byte (no normalisation)."""
 
 
+def _check_secret_http_url(value: SecretStr) -> SecretStr:
+    _check_http_url(value.get_secret_value())
+    return value
+
+
+SecretHttpUrl = typing.Annotated[SecretStr, AfterValidator(_check_secret_http_url)]
+"""A secret absolute http(s) URL: a webhook URL whose path carries its token."""
+
+
 def validate_settings(model: type[DestinationSettings], values: Mapping) -> DestinationSettings:
     """A validated instance of `model`; InvalidSettings names each failing field and rule."""
     try:

@@ -8,30 +8,17 @@ Slack destination. The webhook URL is itself a credential, so it is stored as a 
 
 from __future__ import annotations
 
-import re
-from typing import Any
-from urllib.parse import urlsplit
+from pydantic import Field
 
-from pydantic import Field, SecretStr, field_validator
-
-from segue.destinations.common import (
-    dig,
-    encode_json,
-    error_text,
-    json_request,
-    method_presets,
-    obj,
-    text,
-    trait,
-)
+from segue.destinations import _messaging
+from segue.destinations._messaging import DEFAULT_IDENTIFY_TEMPLATE, display_name, identify_values
+from segue.destinations.common import error_text, json_request, method_presets, text
 from segue.destinations.contract import Destination, DestinationSettings, Request
-
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
-DEFAULT_IDENTIFY_TEMPLATE = "Identified user {{name}}. {{traits}}"
+from segue.destinations.settings import SecretHttpUrl
 
 
 class Settings(DestinationSettings):
-    webhook_url: SecretStr = Field(title="Incoming Webhook URL", description="The Slack incoming webhook to post to.")
+    webhook_url: SecretHttpUrl = Field(title="Incoming Webhook URL", description="The Slack incoming webhook to post to.")
     channel: str | None = Field(None, description="Channel override (legacy webhooks only; app webhooks ignore it).")
     username: str | None = Field(None, description="Sender name override (legacy webhooks only).")
     icon_url: str | None = Field(None, title="Icon URL", description="Sender icon override (legacy webhooks only).")
@@ -44,44 +31,15 @@ class Settings(DestinationSettings):
     )
     identify_template: str = Field(DEFAULT_IDENTIFY_TEMPLATE, description="Message template for identify calls.")
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url(cls, url: SecretStr) -> SecretStr:
-        parts = urlsplit(url.get_secret_value())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return url
-
-
-def display_name(event: dict) -> str:
-    """Who did it, in the order Segment's Slack destination documents."""
-    traits = {**obj(event, "context.traits"), **obj(event, "traits")}
-    first, last = trait(traits, "firstName", "first_name"), trait(traits, "lastName", "last_name")
-    for candidate in (traits.get("name"), " ".join(str(p) for p in (first, last) if p), traits.get("username"),
-                      text(event, "properties.email"), traits.get("email")):
-        if isinstance(candidate, str) and candidate:
-            return candidate
-    if text(event, "userId"):
-        return f"User {text(event, 'userId')}"
-    return f"Anonymous user {text(event, 'anonymousId') or ''}".strip()
-
 
 def escape(value: str) -> str:
     """Slack's three control characters, escaped as its message formatting requires."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return escape(value)
-    return escape(encode_json(value).decode())
-
-
 def render(template: str, values: dict) -> str:
-    """`{{a.b}}` replaced by the value at that path (JSON for non-strings, "" when missing)."""
-    return PLACEHOLDER.sub(lambda match: _show(dig(values, match.group(1))), template)
+    """`{{a.b}}` replaced by the value at that path (JSON for non-strings, "" when missing), escaped."""
+    return _messaging.render(template, values, escape)
 
 
 def _message(settings: Settings, message: str, channel: str | None) -> Request:
@@ -101,13 +59,10 @@ def track(event: dict, settings: Settings) -> list[Request]:
 
 def identify(event: dict, settings: Settings) -> list[Request]:
     """identify: a message when every whitelisted trait is present, nothing otherwise."""
-    traits = obj(event, "traits")
-    wanted = settings.whitelisted_traits
-    if not wanted or any(traits.get(key) is None for key in wanted):
+    values = identify_values(event, settings.whitelisted_traits)
+    if values is None:
         return []
-    shown = {key: traits[key] for key in wanted}
-    message = render(settings.identify_template, {**event, **traits, "traits": shown, "name": display_name(event)})
-    return [_message(settings, message, settings.channel)]
+    return [_message(settings, render(settings.identify_template, values), settings.channel)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

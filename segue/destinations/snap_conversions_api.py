@@ -17,7 +17,18 @@ from urllib.parse import quote, urlencode
 from pydantic import Field, SecretStr
 
 from segue.destinations import _ads as ads
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, number, obj, text
+from segue.destinations.common import (
+    chunks,
+    compact,
+    error_text,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    order_id,
+    text,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 NAME = "Snap Conversions API"
@@ -76,7 +87,7 @@ def custom_data(event: dict) -> dict:
         "value": amount, "currency": ads.currency(properties, amount), "contents": contents or None,
         "content_ids": [item["id"] for item in contents] or None,
         "num_items": sum(item["quantity"] for item in contents) or None,
-        "order_id": ads.order_id(properties), "search_string": text(properties, "query"),
+        "order_id": order_id(properties), "search_string": text(properties, "query"),
     })
 
 
@@ -99,7 +110,7 @@ def send(events: list[dict], settings: Settings) -> list[Request]:
     path = "events/validate" if settings.test_mode else "events"
     query = urlencode({"access_token": settings.access_token.get_secret_value()})
     url = f"{API}/{quote(settings.pixel_id, safe='')}/{path}?{query}"
-    return [json_request(url, {"data": chunk}) for chunk in ads.chunks(events, BATCH_SIZE)]
+    return [json_request(url, {"data": chunk}) for chunk in chunks(events, BATCH_SIZE)]
 
 
 def translate(event: dict, settings: Settings) -> list[Request]:

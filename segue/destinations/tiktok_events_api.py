@@ -14,7 +14,18 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from segue.destinations import _ads as ads
-from segue.destinations.common import compact, error_text, json_or_none, json_request, method_presets, number, obj, text
+from segue.destinations.common import (
+    chunks,
+    compact,
+    error_text,
+    json_or_none,
+    json_request,
+    method_presets,
+    number,
+    obj,
+    order_id,
+    text,
+)
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 NAME = "TikTok Conversions API"
@@ -62,7 +73,7 @@ def properties(event: dict) -> dict:
     return compact({
         "value": amount, "currency": ads.currency(props, amount), "contents": contents or None,
         "content_type": "product" if contents else None, "query": text(props, "query"),
-        "order_id": ads.order_id(props),
+        "order_id": order_id(props),
     })
 
 
@@ -80,7 +91,7 @@ def send(events: list[dict], settings: Settings) -> list[Request]:
     """One request per 1,000 events."""
     headers = {"Access-Token": settings.access_token.get_secret_value()}
     base = {"event_source": "web", "event_source_id": settings.pixel_code, "test_event_code": settings.test_event_code}
-    return [json_request(URL, compact({**base, "data": chunk}), headers) for chunk in ads.chunks(events, BATCH_SIZE)]
+    return [json_request(URL, compact({**base, "data": chunk}), headers) for chunk in chunks(events, BATCH_SIZE)]
 
 
 def translate(event: dict, settings: Settings) -> list[Request]:

@@ -10,12 +10,12 @@ the user's phone trait (traits, then context traits, then properties), cleaned t
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from pydantic import Field, SecretStr
 
 from segue.destinations._messaging import e164, phone_of, render
-from segue.destinations.common import basic_auth, error_text, json_or_none, method_presets, text
+from segue.destinations.common import basic_auth, error_text, form_request, json_or_none, method_presets, text
 from segue.destinations.contract import Destination, DestinationSettings, Request
 
 API = "https://api.twilio.com/2010-04-01/Accounts"
@@ -52,9 +52,8 @@ def track(event: dict, settings: Settings) -> list[Request]:
         return []  # Twilio refuses an empty body
     form = {"To": e164(phone), **_sender(settings), "Body": message}
     url = f"{API}/{quote(settings.account_sid)}/Messages.json"
-    headers = {"Authorization": basic_auth(settings.account_sid, settings.auth_token.get_secret_value()),
-               "Content-Type": "application/x-www-form-urlencoded"}
-    return [Request("POST", url, headers, urlencode(form).encode())]
+    headers = {"Authorization": basic_auth(settings.account_sid, settings.auth_token.get_secret_value())}
+    return [form_request(url, form, headers)]
 
 
 def interpret(status: int, body: bytes) -> str | None:

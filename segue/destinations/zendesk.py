@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from segue.destinations._messaging import email_of, full_name, phone_of, scalars
+from segue.destinations._messaging import email_of, phone_of, scalars
 from segue.destinations.common import (
     basic_auth,
     compact,
     error_text,
-    event_ms,
+    full_name,
+    iso_time,
     json_or_none,
     json_request,
     method_presets,
     obj,
+    require_event_name,
+    require_group_id,
     text,
 )
 from segue.destinations.contract import Destination, DestinationSettings, Request
-from segue.errors import InvalidMessage
-from segue.spec.timestamps import format_ms
 
 USER_TRAITS = ("email", "name", "firstName", "first_name", "lastName", "last_name", "phone", "id", "company",
                "address", "description")
@@ -79,9 +80,7 @@ def group(event: dict, settings: Settings) -> list[Request]:
 
 def organization(event: dict) -> dict:
     """The organization a group call describes, keyed by external_id (the groupId)."""
-    group_id, traits = text(event, "groupId"), obj(event, "traits")
-    if group_id is None:
-        raise InvalidMessage("group needs a groupId", code="missing_field")
+    group_id, traits = require_group_id(event), obj(event, "traits")
     return compact({
         "external_id": group_id, "name": text(traits, "name") or group_id,  # Zendesk requires a name
         "details": text(traits, "description"), "organization_fields": scalars(traits, ORGANIZATION_TRAITS) or None,
@@ -96,17 +95,13 @@ def identifiers(event: dict) -> list[dict]:
 
 def track(event: dict, settings: Settings) -> list[Request]:
     """track: an event of the user's profile, typed by the event name, at the event's time."""
-    name = text(event, "event")
-    if name is None:
-        raise InvalidMessage("track needs an event name", code="missing_field")
-    found = identifiers(event)
+    name, found = require_event_name(event), identifiers(event)
     if not found:
         return []  # a profile needs an identifier of the person
-    ms = event_ms(event)
     profile = {"source": settings.source, "type": settings.profile_type, "identifiers": found,
                "name": full_name(obj(event, "context.traits"))}
     details = {"source": settings.source, "type": name, "properties": obj(event, "properties"),
-               "created_at": None if ms is None else format_ms(ms)}
+               "created_at": iso_time(event)}
     return [_post(settings, "/user_profiles/events", {"profile": compact(profile), "event": compact(details)})]
 
 

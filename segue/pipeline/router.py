@@ -18,13 +18,14 @@ from typing import Any, Awaitable, Callable
 from segue.config import Settings
 from segue.destinations.registry import Catalog
 from segue.destinations.settings import InvalidSettings, merge_settings
+from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.routing import InstanceConfig, compile_mappings
 from segue.pipeline.stats import SqliteStatsStore
-from segue.pipeline.worker import InstanceWorker, consumer_name, instance_of
+from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
@@ -57,7 +58,7 @@ class Router:
 
     async def start(self) -> None:
         await self.reconcile()
-        await self._sweep_cursors()
+        await sweep_cursors(self.log, CONSUMER_PREFIX, self.workers, self._known, self._forget)
         self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
                             asyncio.create_task(self._flush_stats(), name="router-flush-stats")]
 
@@ -127,18 +128,6 @@ class Router:
                                 reauthorize=self._reauthorize)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")
-
-    async def _sweep_cursors(self) -> None:
-        """Instances deleted or disabled while Segue was not running: forget their cursors
-        (and, when deleted, their parked retries), as if the change had been seen live."""
-        for name in await self.log.consumer_names():
-            instance_id = instance_of(name)
-            if instance_id is None or instance_id in self.workers:
-                continue
-            if instance_id in self._known:
-                await self.log.remove_consumer(name)
-            else:
-                await self._forget(instance_id)
 
     async def _reauthorize(self, instance_id: str) -> InstanceConfig | None:
         """After a 401: renew the instance's OAuth token; its new config, or None when renewing

@@ -8,6 +8,7 @@ from segue.store.filters import FilterRecord
 from segue.store.mappings import MappingRecord
 from segue.store.secrets import SecretBox
 from segue.store.sources import SourceRecord
+from segue.store.syncs import SyncRecord
 from segue.store.users import TokenRecord, UserRecord
 from segue.store.warehouses import WarehouseRecord
 from segue.store.workspace import WorkspaceRecord
@@ -21,6 +22,7 @@ __all__ = [
     "SecretBox",
     "SourceRecord",
     "Store",
+    "SyncRecord",
     "TokenRecord",
     "UserRecord",
     "WarehouseRecord",

@@ -32,6 +32,7 @@ from segue.store.mappings import MappingCommands
 from segue.store.models import Workspace, utcnow
 from segue.store.secrets import SecretBox, load_secret_key
 from segue.store.sources import SourceCommands
+from segue.store.syncs import SyncCommands
 from segue.store.users import UserCommands
 from segue.store.warehouses import WarehouseCommands
 from segue.store.workspace import WorkspaceCommands
@@ -47,6 +48,7 @@ class Store(
     FilterCommands,
     MappingCommands,
     WarehouseCommands,
+    SyncCommands,
     UserCommands,
     AuditCommands,
 ):

@@ -34,22 +34,23 @@ EXPECTED_COMMANDS = {
     "sources create", "sources list", "sources show", "sources rename", "sources rotate-key",
     "sources disable", "sources enable", "sources delete",
     "events list",
-    "catalog list", "catalog show", "catalog warehouses",
+    "catalog list", "catalog show", "catalog docs", "catalog warehouses",
     "destinations create", "destinations list", "destinations show", "destinations update",
     "destinations enable", "destinations disable", "destinations delete", "destinations test", "destinations delivery",
+    "destinations replay",
     "destinations filters list", "destinations filters create", "destinations filters enable",
     "destinations filters disable", "destinations filters delete",
     "destinations mappings list", "destinations mappings create", "destinations mappings update",
     "destinations mappings enable", "destinations mappings disable", "destinations mappings delete",
     "warehouses create", "warehouses list", "warehouses show", "warehouses update",
-    "warehouses enable", "warehouses disable", "warehouses delete",
+    "warehouses enable", "warehouses disable", "warehouses delete", "warehouses sync", "warehouses syncs",
     "workspace show", "workspace set-plan", "workspace rename",
     "users create", "users list", "users set-role", "users set-password", "users delete",
     "tokens create", "tokens list", "tokens revoke",
     "secret-key generate",
 }
 # These read only the installed code, not the data dir.
-WITHOUT_DATA_DIR = {"catalog list", "catalog show", "catalog warehouses", "secret-key generate"}
+WITHOUT_DATA_DIR = {"catalog list", "catalog show", "catalog docs", "catalog warehouses", "secret-key generate"}
 
 
 def test_every_command_is_registered():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segue.destinations import _ads as ads
+from segue.destinations.common import chunks
 from segue.errors import InvalidMessage
 
 # (raw value, normaliser, expected SHA-256) as each vendor documents them
@@ -123,5 +124,5 @@ def test_a_track_call_needs_a_name_and_a_timestamp():
 
 
 def test_chunks():
-    assert list(ads.chunks(list(range(5)), 2)) == [[0, 1], [2, 3], [4]]
-    assert list(ads.chunks([], 2)) == []
+    assert list(chunks(list(range(5)), 2)) == [[0, 1], [2, 3], [4]]
+    assert list(chunks([], 2)) == []

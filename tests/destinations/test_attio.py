@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from segue.destinations.attio import Settings, domain_of, group, interpret
+from segue.destinations.attio import Settings, group, interpret
+from segue.destinations.common import website_domain
 
 SETTINGS = Settings(access_token="t")
 
 
-def test_domain_of_websites():
-    assert domain_of("https://www.Attio.com/pricing") == "attio.com"
-    assert domain_of("attio.com") == "attio.com"
-    assert domain_of("not a domain") is None
+def test_website_domain_of_websites():
+    assert website_domain("https://www.Attio.com/pricing") == "attio.com"
+    assert website_domain("attio.com") == "attio.com"
+    assert website_domain("not a domain") is None
 
 
 def test_group_without_domain_cannot_be_matched():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from segue.destinations import customerio
+from segue.destinations.common import unix_seconds
 from segue.destinations.settings import validate_settings
 from tests.destinations.events import minimal
 
@@ -35,10 +36,10 @@ def test_page_and_screen_without_names_send_nothing():
 
 
 def test_created_at_accepts_seconds_and_iso_text():
-    assert customerio._created_at(1424730535) == 1424730535
-    assert customerio._created_at("2015-02-23T22:28:55Z") == 1424730535
-    assert customerio._created_at("2015-02-23T22:28:55") == 1424730535
-    assert customerio._created_at("yesterday") is None and customerio._created_at(True) is None
+    assert unix_seconds(1424730535) == 1424730535
+    assert unix_seconds("2015-02-23T22:28:55Z") == 1424730535
+    assert unix_seconds("2015-02-23T22:28:55") == 1424730535
+    assert unix_seconds("yesterday") is None and unix_seconds(True) is None
 
 
 def test_interpret_reads_meta_errors():

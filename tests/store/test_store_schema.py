@@ -16,7 +16,7 @@ SEGUE_TABLES = {"workspaces", "sources"}
 CONTROL_PLANE_TABLES = {
     "destinations", "destination_filters", "destination_mappings", "warehouses", "users", "api_tokens", "audit_events",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _tables(store: Store) -> set[str]:

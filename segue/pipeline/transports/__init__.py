@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from typing import Any, Awaitable, Callable, Hashable, Protocol
-from urllib.parse import SplitResult, quote, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 from segue.destinations.contract import Request
 
@@ -145,6 +145,20 @@ class Pool:
             await asyncio.wait_for(self._disconnect(client), 5.0)
         except Exception:  # closing a broken connection may fail too; it is gone either way
             pass
+
+
+class PooledTransport:
+    """A transport whose connections live in `self.pool`; `close` closes them all."""
+
+    pool: Pool
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def query_values(parts: SplitResult, keep_blank_values: bool = False) -> dict[str, str]:
+    """The URL's query parameters, the first value of each."""
+    return {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=keep_blank_values).items()}
 
 
 def pool_key(parts: SplitResult) -> tuple:

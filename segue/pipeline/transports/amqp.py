@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from segue.destinations.contract import Request
 from segue.pipeline.transports import (
     Pool,
+    PooledTransport,
     TransportError,
     address,
     credentials,
@@ -23,6 +24,7 @@ from segue.pipeline.transports import (
     describe,
     import_client,
     pool_key,
+    query_values,
 )
 
 DEFAULT_PORTS = {"amqp": 5672, "amqps": 5671}
@@ -49,14 +51,14 @@ class Session:
         return not self.connection.is_closed and not self.channel.is_closed
 
 
-class AmqpTransport:
+class AmqpTransport(PooledTransport):
     def __init__(self) -> None:
         self.pool = Pool(lambda session: session.connection.close(), alive=lambda session: session.open)
 
     async def send(self, request: Request, timeout: float) -> None:
         library = import_client("aio_pika", "amqp")  # outside the timeout: the first import is slow
         parts = urlsplit(request.url)
-        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = query_values(parts, keep_blank_values=True)
         exchange, routing_key = query.get("exchange", ""), query.get("routing_key", "")
         key = pool_key(parts) + (parts.path,)
 
@@ -82,9 +84,6 @@ class AmqpTransport:
             timeout=timeout, client_properties={"connection_name": "segue"},
         )
         return Session(connection, await connection.channel(publisher_confirms=True))
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def _message(request: Request) -> Any:

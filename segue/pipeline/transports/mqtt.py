@@ -7,11 +7,12 @@ path, its `/` levels kept). Headers are ignored: MQTT 3.1.1 messages have none.
 from __future__ import annotations
 
 import ssl
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from segue.destinations.contract import Request
 from segue.pipeline.transports import (
     Pool,
+    PooledTransport,
     TransportError,
     address,
     credentials,
@@ -19,13 +20,14 @@ from segue.pipeline.transports import (
     describe,
     import_client,
     pool_key,
+    query_values,
 )
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 REFUSED_LOGIN_CODES = {4, 5, 134, 135}  # 3.1.1: bad user name or password, not authorized; 5.0 equivalents
 
 
-class MqttTransport:
+class MqttTransport(PooledTransport):
     def __init__(self) -> None:
         self.pool = Pool(lambda client: client.__aexit__(None, None, None))
 
@@ -33,7 +35,7 @@ class MqttTransport:
         library = import_client("aiomqtt", "mqtt")  # outside the timeout: the first import is slow
         parts = urlsplit(request.url)
         topic = unquote(parts.path[1:])
-        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        query = query_values(parts)
         qos = int(query.get("qos", "1")) if query.get("qos", "1") in ("0", "1", "2") else 1
         retain = query.get("retain", "0") in ("1", "true")
         key = pool_key(parts)
@@ -53,9 +55,6 @@ class MqttTransport:
         )
         await client.__aenter__()
         return client
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def classify(error: Exception) -> TransportError:

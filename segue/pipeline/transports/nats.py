@@ -7,11 +7,12 @@ are the message headers (JetStream dedups on `Nats-Msg-Id`).
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from segue.destinations.contract import Request
 from segue.pipeline.transports import (
     Pool,
+    PooledTransport,
     TransportError,
     address,
     credentials,
@@ -19,6 +20,7 @@ from segue.pipeline.transports import (
     describe,
     import_client,
     pool_key,
+    query_values,
 )
 
 DEFAULT_PORT = 4222
@@ -26,7 +28,7 @@ PERMANENT_TEXT = ("authorization", "authentication", "permissions violation", "i
                   "maximum payload", "bad subject")
 
 
-class NatsTransport:
+class NatsTransport(PooledTransport):
     def __init__(self) -> None:
         self.pool = Pool(lambda client: client.close(), alive=lambda client: client.is_connected)
 
@@ -34,7 +36,7 @@ class NatsTransport:
         library = import_client("nats", "nats")  # outside the timeout: the first import is slow
         parts = urlsplit(request.url)
         subject = unquote(parts.path[1:])
-        jetstream = parse_qs(parts.query).get("jetstream", ["0"])[0] in ("1", "true")
+        jetstream = query_values(parts).get("jetstream", "0") in ("1", "true")
 
         async def publish() -> None:
             client = await self.pool.get(pool_key(parts), lambda: self._connect(library, parts, timeout))
@@ -70,9 +72,6 @@ class NatsTransport:
         if connecting.done() and not connecting.cancelled() and connecting.exception() is None:
             return connecting.result()
         raise first_error.result() if first_error.done() else connecting.exception()
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def classify(error: Exception) -> TransportError:

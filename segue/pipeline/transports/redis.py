@@ -6,11 +6,12 @@ stream is trimmed approximately (`MAXLEN ~ n`).
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from segue.destinations.contract import Request
 from segue.pipeline.transports import (
     Pool,
+    PooledTransport,
     TransportError,
     address,
     credentials,
@@ -18,19 +19,20 @@ from segue.pipeline.transports import (
     describe,
     import_client,
     pool_key,
+    query_values,
 )
 
 DEFAULT_PORT = 6379
 
 
-class RedisTransport:
+class RedisTransport(PooledTransport):
     def __init__(self) -> None:
         self.pool = Pool(lambda client: client.aclose())
 
     async def send(self, request: Request, timeout: float) -> None:
         library = import_client("redis.asyncio", "redis")  # outside the timeout: the first import is slow
         parts = urlsplit(request.url)
-        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        query = query_values(parts)
         if not query.get("stream"):
             raise TransportError("the redis:// URL names no stream (?stream=...)", retryable=False)
         fields = {"event": request.body or b"", **request.headers}
@@ -54,9 +56,6 @@ class RedisTransport:
             host=parts.hostname, port=parts.port or DEFAULT_PORT, db=int(database), username=user, password=password,
             ssl=parts.scheme == "rediss", socket_connect_timeout=timeout, socket_timeout=timeout,
         )
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def classify(error: Exception) -> TransportError:

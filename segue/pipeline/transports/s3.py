@@ -8,10 +8,19 @@ URL: `s3://<accessKeyId>:<secretAccessKey>@<bucket>/<key>?region=<region>[&endpo
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from segue.destinations.contract import Request
-from segue.pipeline.transports import Pool, TransportError, credentials, deliver, describe, import_client
+from segue.pipeline.transports import (
+    Pool,
+    PooledTransport,
+    TransportError,
+    credentials,
+    deliver,
+    describe,
+    import_client,
+    query_values,
+)
 
 CONTENT_TYPES = {".ndjson": "application/x-ndjson", ".json": "application/json", ".csv": "text/csv"}
 PERMANENT_CODES = {
@@ -22,7 +31,7 @@ PERMANENT_CODES = {
 }
 
 
-class S3Transport:
+class S3Transport(PooledTransport):
     def __init__(self) -> None:
         self.pool = Pool(lambda client: client[1].aclose())
         self._session = None
@@ -31,7 +40,7 @@ class S3Transport:
         if self._session is None:  # imported and created outside the timeout: the first import is slow
             self._session = import_client("aiobotocore.session", "s3").get_session()
         parts = urlsplit(request.url)
-        query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+        query = query_values(parts)
         bucket, object_key = parts.hostname or "", unquote(parts.path[1:])
         user, password = credentials(parts)
         region, endpoint = query.get("region") or "us-east-1", query.get("endpoint")
@@ -47,9 +56,6 @@ class S3Transport:
 
         where = f"s3://{bucket}/{object_key}" + (f" at {endpoint}" if endpoint else "")
         await deliver(self.pool, key, parts, where, timeout, put, classify)
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 async def _connect(session, user: str | None, password: str | None, region: str, endpoint: str | None, timeout: float):

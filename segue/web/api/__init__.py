@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from segue.control import ControlPlane
-from segue.web.api import catalog, destinations, oauth, sources, warehouses, workspace
+from segue.web.api import catalog, destinations, oauth, replays, sources, warehouses, workspace
 from segue.web.api.errors import install_error_handlers
 
 DESCRIPTION = """Manage Segue's workspace: sources, destinations, warehouses, users and tokens.
@@ -35,7 +35,7 @@ def build_api(plane: ControlPlane) -> FastAPI:
     )
     api.state.plane = plane
     version_one = APIRouter(prefix="/v1")
-    for module in (catalog, sources, destinations, oauth, warehouses, workspace):
+    for module in (catalog, sources, destinations, replays, oauth, warehouses, workspace):
         version_one.include_router(module.router)
     api.include_router(version_one)
     install_error_handlers(api)

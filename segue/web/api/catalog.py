@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from segue.destinations.docs import docs_page
 from segue.destinations.registry import serialize
@@ -35,8 +35,9 @@ def get_catalog_destination(slug: str, plane: Plane, caller: Caller):
     return {"data": {"destinationMetadata": serialize(plane.catalog.get(slug))}}
 
 
-@router.get("/destinations/{slug}/docs", response_class=PlainTextResponse,
-            responses={200: {"content": {"text/markdown": {}}, "description": "The page as Markdown."}})
+@router.get("/destinations/{slug}/docs", response_class=Response,
+            responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}},
+                             "description": "The page as Markdown."}})
 def get_catalog_destination_docs(slug: str, plane: Plane, caller: Caller):
     """One catalog destination's documentation page (Markdown), generated from its metadata and settings."""
     return PlainTextResponse(docs_page(plane.catalog.get(slug)), media_type="text/markdown; charset=utf-8")

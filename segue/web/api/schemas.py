@@ -336,6 +336,27 @@ class Warehouse(Out):
     updated_at: str
 
 
+SyncStatus = Literal["Pending", "Running", "Success", "Partial", "Failure"]
+
+
+class WarehouseSync(Out):
+    """One sync: Pending (asked for, not started), Running, Success, Partial or Failure."""
+
+    id: str
+    warehouse_id: str
+    status: SyncStatus
+    trigger: Literal["schedule", "manual"]
+    requested_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    duration_seconds: float | None
+    rows: dict[str, int] = Field(description="Rows loaded per table.")
+    total_rows: int
+    notices: list[str]
+    error: str | None = Field(description="Why the sync failed (Ping or Load), when it did.")
+
+
 # Workspace, audit, users, tokens ------------------------------------------------------------
 
 

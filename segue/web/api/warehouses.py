@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from segue.web.api.deps import ERRORS, Caller, Plane
-from segue.web.api.schemas import Warehouse, WarehouseChange, WarehouseIn, envelope
+from segue.web.api.schemas import Warehouse, WarehouseChange, WarehouseIn, WarehouseSync, envelope
 
 router = APIRouter(prefix="/warehouses", tags=["Warehouses"], responses=ERRORS)
 One = envelope("warehouse", Warehouse)
+OneSync = envelope("sync", WarehouseSync)
 
 
 @router.get("", response_model=envelope("warehouses", list[Warehouse]))
@@ -46,3 +47,22 @@ def update_warehouse(warehouseId: str, body: WarehouseChange, plane: Plane, call
 def delete_warehouse(warehouseId: str, plane: Plane, caller: Caller):
     """Delete a warehouse (its tables stay in the database)."""
     return {"data": {"warehouse": plane.delete_warehouse(caller, warehouseId)}}
+
+
+@router.post("/{warehouseId}/syncs", response_model=OneSync, status_code=202)
+def request_sync(warehouseId: str, plane: Plane, caller: Caller):
+    """Sync now: the running server starts the sync within a second (a sync already asked for is
+    answered instead of a second one). Follow it with `GET .../syncs/{syncId}`."""
+    return {"data": {"sync": plane.request_sync(caller, warehouseId)}}
+
+
+@router.get("/{warehouseId}/syncs", response_model=envelope("syncs", list[WarehouseSync]))
+def list_syncs(warehouseId: str, plane: Plane, caller: Caller, limit: int = Query(50, ge=1, le=500)):
+    """The sync history, newest first: status, start, duration, rows per table, notices."""
+    return {"data": {"syncs": plane.list_syncs(warehouseId, limit)}}
+
+
+@router.get("/{warehouseId}/syncs/{syncId}", response_model=OneSync)
+def get_sync(warehouseId: str, syncId: str, plane: Plane, caller: Caller):
+    """One sync of the warehouse."""
+    return {"data": {"sync": plane.get_sync(warehouseId, syncId)}}

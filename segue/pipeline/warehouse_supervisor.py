@@ -1,0 +1,125 @@
+"""The sync supervisor: one `WarehouseSyncer` per enabled warehouse, following the config store.
+
+Like the router, it polls the workspace's `config_version` and reconciles: a newly enabled
+warehouse gets a syncer (and a cursor at the oldest record the log still holds, so it loads the
+history the log retains, as Segment does on connect); a disabled one is stopped and its cursor
+dropped, so it does not hold back the log's retention (enabling it again reloads what the log
+still holds, deduplicated); a deleted one also loses its staging directory. "Sync now" requests
+(`Pending` rows in the sync history, which bump the config version) go to their syncer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from segue.config import Settings
+from segue.pipeline.cursors import sweep_cursors
+from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
+
+log = logging.getLogger(__name__)
+INTERRUPTED = "interrupted: Segue stopped during this sync; the next sync loads its events"
+
+
+class SyncSupervisor:
+    """Starts, reconfigures and stops the warehouse syncers as the configuration changes."""
+
+    def __init__(self, settings: Settings, store: Any, event_log: Any, clock: Callable[[], float] = time.time,
+                 tick_seconds: float = TICK_SECONDS) -> None:
+        self.settings, self.store, self.log = settings, store, event_log
+        self.clock, self.tick_seconds = clock, tick_seconds
+        self.syncers: dict[str, WarehouseSyncer] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._known: set[str] = set()
+        self._version: int | None = None
+        self._follower: asyncio.Task | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.store.interrupt_running_syncs, INTERRUPTED)
+        await self.reconcile()
+        await sweep_cursors(self.log, CONSUMER_PREFIX, self.syncers, self._known, self._forget)
+        self._follower = asyncio.create_task(self._follow(), name="warehouse-syncs-follow-config")
+
+    async def stop(self) -> None:
+        tasks = [task for task in (self._follower, *self._tasks.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.syncers.clear()
+
+    def sync_now(self, warehouse_id: str) -> None:
+        """Ask a running syncer for a sync at once (the store's `request_sync` does it across processes)."""
+        self.syncers[warehouse_id].request()
+
+    async def reconcile(self) -> None:
+        """Make the running syncers match the enabled warehouses; hand out sync requests."""
+        self._version = await asyncio.to_thread(self.store.config_version)
+        warehouses, pending = await asyncio.to_thread(self._load)
+        enabled = {warehouse.id: warehouse for warehouse in warehouses if warehouse.enabled}
+        for warehouse_id in set(self.syncers) - set(enabled):
+            await self._stop_syncer(warehouse_id)
+        existing = {warehouse.id for warehouse in warehouses}
+        for warehouse_id in self._known - existing:
+            await self._forget(warehouse_id)
+        for warehouse in enabled.values():
+            self._run_syncer(warehouse)
+        for sync in pending:
+            await self._hand_out(sync)
+        self._known = existing
+
+    def _load(self) -> tuple[list, list]:
+        return self.store.list_warehouses(), self.store.pending_syncs()
+
+    def _run_syncer(self, warehouse: Any) -> None:
+        syncer = self.syncers.get(warehouse.id)
+        if syncer is not None:
+            syncer.warehouse = warehouse  # settings, sources or interval may have changed
+            return
+        syncer = WarehouseSyncer(warehouse, self.store, self.log, self.data_dir, self.clock,
+                                 tick_seconds=self.tick_seconds)  # fmt: skip
+        self.syncers[warehouse.id] = syncer
+        self._tasks[warehouse.id] = asyncio.create_task(syncer.run(), name=f"sync-{warehouse.id}")
+
+    async def _hand_out(self, sync: Any) -> None:
+        syncer = self.syncers.get(sync.warehouse_id)
+        if syncer is not None:
+            syncer.request(sync.id)
+        else:
+            await asyncio.to_thread(self.store.finish_sync, sync.id, status="Failure", rows={}, notices=[],
+                                    error="the warehouse is disabled; enable it to sync")  # fmt: skip
+
+    async def _stop_syncer(self, warehouse_id: str) -> None:
+        """Disabled: stop, and drop the cursor so it holds nothing back."""
+        self.syncers.pop(warehouse_id)
+        task = self._tasks.pop(warehouse_id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.log.remove_consumer(consumer_name(warehouse_id))
+
+    async def _forget(self, warehouse_id: str) -> None:
+        """Deleted: its cursor and staged files go too (its tables stay in the warehouse)."""
+        await self.log.remove_consumer(consumer_name(warehouse_id))
+        directory = self.data_dir / "warehouses" / warehouse_id
+        await asyncio.to_thread(shutil.rmtree, directory, True)
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.config_poll_seconds)
+            try:
+                if await asyncio.to_thread(self.store.config_version) != self._version:
+                    await self.reconcile()
+            except Exception:  # a store hiccup must not stop syncing; the next poll retries
+                log.exception("could not follow warehouse changes in the config store")

@@ -1,0 +1,116 @@
+"""Destinations: the list, and an instance's page (settings, enable, test, event delivery, delete)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from segue.destinations.settings import InvalidSettings
+from segue.errors import ConfigError
+from segue.web.app.render import actor, checkbox, flash, form, page, plane, redirect
+from segue.web.app.session import safe_path
+from segue.web.app.settings_form import errors_by_field, form_fields, submitted_values
+
+HEALTH_WINDOW_SECONDS = 24 * 3600
+
+
+async def list_destinations(request: Request) -> Response:
+    control = plane(request)
+    destinations = control.list_destinations()
+    health = {d["id"]: await _summary(request, d["id"], HEALTH_WINDOW_SECONDS) for d in destinations}
+    sources = {source["id"]: source for source in control.list_sources()}
+    return page(request, "destinations.html", nav="destinations", destinations=destinations,
+                health=health, sources=sources)
+
+
+async def instance_page(request: Request, errors: dict | None = None, typed: dict | None = None,
+                        status: int = 200) -> Response:
+    control = plane(request)
+    instance = control.get_destination(request.path_params["destination_id"])
+    destination = control.catalog.get(instance["metadata"]["slug"])
+    return page(
+        request, "destination.html", status=status, nav="destinations", instance=instance, destination=destination,
+        source=control.get_source(instance["sourceId"]), setup=bool(request.query_params.get("setup")),
+        fields=form_fields(destination.settings, instance["settings"], typed), errors=errors or {},
+        delivery=await _summary(request, instance["id"]),
+    )
+
+
+async def save_settings(request: Request) -> Response:
+    control, values = plane(request), form(request)
+    instance = control.get_destination(request.path_params["destination_id"])
+    model = control.catalog.get(instance["metadata"]["slug"]).settings
+    try:
+        settings = submitted_values(model, values)
+        control.update_destination(actor(request), instance["id"], settings=settings, name=values.get("name") or None)
+    except InvalidSettings as error:
+        return await instance_page(request, errors=errors_by_field(error), typed=values, status=400)
+    flash(request, "Settings saved.")
+    return redirect(request, f"/destinations/{instance['id']}")
+
+
+async def set_enabled(request: Request) -> Response:
+    control = plane(request)
+    enabled = checkbox(form(request), "enabled")
+    try:
+        instance = control.update_destination(actor(request), request.path_params["destination_id"], enabled=enabled)
+    except InvalidSettings as error:
+        flash(request, "Fill in the required settings before enabling: " + error.message, "error")
+        return redirect(request, f"/destinations/{request.path_params['destination_id']}")
+    flash(request, f"{instance['name']} is {'enabled' if enabled else 'disabled'}.")
+    for notice in duplicate_notices(control, instance) if enabled else []:
+        flash(request, notice, "warning")
+    back = form(request).get("back")
+    return redirect(request, safe_path(back) if back else f"/destinations/{instance['id']}")
+
+
+def duplicate_notices(control, instance: dict) -> list[str]:
+    """Reminders that data may arrive twice once this instance is live."""
+    source = control.get_source(instance["sourceId"])
+    name, notices = instance["metadata"].get("name", instance["name"]), []
+    if source["type"] == "javascript" and instance["mode"] == "cloud":
+        notices.append(f"{source['name']} is a website: remove {name}'s own snippet from its pages, "
+                       "or the same events will arrive twice.")
+    twins = [d for d in control.list_destinations(source["id"]) if d["enabled"] and d["id"] != instance["id"]
+             and d["metadata"]["slug"] == instance["metadata"]["slug"] and d["mode"] != instance["mode"]]
+    if twins:
+        notices.append(f"{name} is enabled in both cloud and device mode for {source['name']}: "
+                       "its data will arrive twice. Disable one of them.")
+    return notices
+
+
+async def test_connection(request: Request) -> Response:
+    control, values = plane(request), form(request)
+    try:
+        result = await asyncio.to_thread(control.test_destination, actor(request), request.path_params["destination_id"],
+                                         values.get("event_type") or "track")
+    except ConfigError as error:
+        return page(request, "test_result.html", error=error.message)
+    return page(request, "test_result.html", result=result)
+
+
+def delete_instance(request: Request) -> Response:
+    instance = plane(request).delete_destination(actor(request), request.path_params["destination_id"])
+    flash(request, f"{instance['name']} was deleted.")
+    return redirect(request, "/destinations")
+
+
+async def _summary(request: Request, instance_id: str, since_seconds: float | None = None) -> dict | None:
+    """The instance's event delivery summary; None where no delivery records are kept."""
+    try:
+        return await plane(request).delivery_summary(instance_id, since_seconds)
+    except ConfigError:
+        return None
+
+
+ROUTES = [
+    Route("/destinations", list_destinations, methods=["GET"]),
+    Route("/destinations/{destination_id}", instance_page, methods=["GET"]),
+    Route("/destinations/{destination_id}/settings", save_settings, methods=["POST"]),
+    Route("/destinations/{destination_id}/enabled", set_enabled, methods=["POST"]),
+    Route("/destinations/{destination_id}/test", test_connection, methods=["POST"]),
+    Route("/destinations/{destination_id}/delete", delete_instance, methods=["POST"]),
+]
