@@ -3,7 +3,8 @@
 Events: enriched Segment messages as the event log stores them (JSON bytes): mixed methods
 (70% track over 20 event names, then identify, page, screen, group, alias), nested properties,
 context and traits, about 1% repeated messageIds. Measured: from the stored bytes to committed,
-deduplicated rows (`segue.warehouses.loader.load` in batches of `--batch` events). Rows are the
+deduplicated rows (`segue.warehouses.loader.load` in batches of `--batch` events, each event
+decoded as `load` reads it, as a sync streams the log). Rows are the
 rows committed over all tables (a track writes `tracks` and its event table).
 Peer: dlt loading the same events with `write_disposition="merge"` on messageId (its dedup), one
 table per method, into the same engine. Floors (issue "Warehouses"): 100,000 rows/s into
@@ -84,7 +85,7 @@ def segue_rate(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path
     try:
         started, rows = time.perf_counter(), 0
         for first in range(0, len(stored), batch):
-            events = [orjson.loads(raw) for raw in stored[first:first + batch]]
+            events = (orjson.loads(raw) for raw in stored[first:first + batch])  # decoded as `load` reads them
             rows += load(engine, schema, events, options).total_rows
         elapsed = time.perf_counter() - started
         committed = _count_rows(engine, schema)

@@ -29,6 +29,7 @@ OWN_COLUMNS = {
     "groups": frozenset({"group_id"}),
     "aliases": frozenset({"previous_id"}),
 }
+RESERVED_IN = {table: RESERVED_COLUMNS | own for table, own in OWN_COLUMNS.items()}
 SEGMENT_TABLES = frozenset({"identifies", "users", "tracks", "pages", "screens", "groups", "aliases", "accounts"})
 SEGUE_TABLES = frozenset({"segue_rejected", "segue_names"})
 # Tables merged on a key other than `id`, keeping the latest values (users: id = user_id).
@@ -69,7 +70,11 @@ def rows_for(event: dict, namer: Namer, uuid_ts: str) -> list[tuple[str, Row]]:
 
 
 def _common(event: dict, namer: Namer, uuid_ts: str) -> Row:
-    row: Row = {column: event[field] for field, column in COMMON_FIELDS if event.get(field) is not None}
+    row: Row = {}
+    for field, column in COMMON_FIELDS:
+        value = event.get(field)
+        if value is not None:
+            row[column] = value
     context = event.get("context")
     if type(context) is dict:
         flatten(context, "context_", row, namer, RESERVED_COLUMNS)
@@ -79,17 +84,35 @@ def _common(event: dict, namer: Namer, uuid_ts: str) -> Row:
 
 def flatten(values: dict, prefix: str, row: Row, namer: Namer, reserved: Iterable[str] = ()) -> None:
     """Add `values` to `row` as snake-cased, `_`-joined columns; nulls and collisions skipped."""
-    names = namer.names
+    reserved = reserved if type(reserved) is frozenset else frozenset(reserved)
+    scope = namer.caches.get(reserved)
+    if scope is None:
+        scope = namer.caches[reserved] = {}
+    _flatten(values, prefix, row, namer, reserved, scope)
+
+
+def _flatten(values: dict, prefix: str, row: Row, namer: Namer, reserved: frozenset, scope: dict) -> None:
+    # Speed: the column of each (prefix, key) is decided once and cached ("" = dropped), so the
+    # common case costs two dict look-ups per value instead of a string join and a snake-casing.
+    columns = scope.get(prefix)
+    if columns is None:
+        columns = scope[prefix] = {}
     for key, value in values.items():
         if value is None:
             continue
-        path = prefix + key if type(key) is str else prefix + str(key)
         if type(value) is dict:
-            flatten(value, path + "_", row, namer, reserved)
+            _flatten(value, _path(prefix, key) + "_", row, namer, reserved, scope)
             continue
-        column = names.get(path) or namer.name(path)
-        if column and column not in reserved and column not in row:
+        column = columns.get(key)
+        if column is None:
+            column = namer.name(_path(prefix, key))
+            column = columns[key] = "" if column in reserved else column
+        if column and column not in row:
             row[column] = stringify(value) if type(value) is list else value
+
+
+def _path(prefix: str, key) -> str:
+    return prefix + key if type(key) is str else prefix + str(key)
 
 
 def stringify(values: list) -> str:
@@ -146,7 +169,7 @@ def _identify(event: dict, namer: Namer, uuid_ts: str) -> list[tuple[str, Row]]:
 
 
 def _named(table: str):
-    reserved = RESERVED_COLUMNS | OWN_COLUMNS[table]
+    reserved = RESERVED_IN[table]
 
     def build(event: dict, namer: Namer, uuid_ts: str) -> list[tuple[str, Row]]:
         row = _common(event, namer, uuid_ts)
@@ -159,15 +182,13 @@ def _named(table: str):
 def _group(event: dict, namer: Namer, uuid_ts: str) -> list[tuple[str, Row]]:
     row = _common(event, namer, uuid_ts)
     _set(row, "group_id", event.get("groupId"))
-    reserved = RESERVED_COLUMNS | OWN_COLUMNS["groups"]
-    return [("groups", _with_fields(row, event.get("traits"), namer, reserved))]
+    return [("groups", _with_fields(row, event.get("traits"), namer, RESERVED_IN["groups"]))]
 
 
 def _alias(event: dict, namer: Namer, uuid_ts: str) -> list[tuple[str, Row]]:
     row = _common(event, namer, uuid_ts)
     _set(row, "previous_id", event.get("previousId"))
-    reserved = RESERVED_COLUMNS | OWN_COLUMNS["aliases"]
-    return [("aliases", _with_fields(row, event.get("traits"), namer, reserved))]
+    return [("aliases", _with_fields(row, event.get("traits"), namer, RESERVED_IN["aliases"]))]
 
 
 _BUILDERS = {

@@ -57,8 +57,10 @@ def shorten(name: str, limit: int) -> str:
 
 
 def schema_name(source_slug: str, engine: str = "postgres") -> str:
-    """The schema of a source: its slug snake-cased, `_`-prefixed when it starts with a digit."""
-    return Namer(engine).name(source_slug) or "segue"
+    """The schema of a source: its slug snake-cased, `_`-prefixed when it starts with a digit
+    or with `pg_` (PostgreSQL and Redshift keep that prefix for their own schemas)."""
+    name = Namer(engine).name(source_slug) or "segue"
+    return f"_{name}" if name.startswith("pg_") else name
 
 
 class Namer:
@@ -68,6 +70,7 @@ class Namer:
         self.limit = IDENTIFIER_LIMITS.get(engine, 63)
         self.shortened: dict[str, str] = {}
         self.names: dict[str, str] = {}  # raw name -> identifier, read directly by hot loops
+        self.caches: dict = {}  # memoised decisions of callers (layout's flattening), per namer
 
     def name(self, raw: str) -> str:
         """The identifier for a raw property, trait or event name ("" when nothing is left)."""

@@ -11,13 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import filterfalse
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-_TIMESTAMP_SHAPE = re.compile(
-    r"(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
+_TIMESTAMP = (
+    r"(?!0000)\d{{4}}-{month_day}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
     r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
 )
+# re.ASCII: `\d` must not match other scripts' digits ("٣"), which no database parses as a date.
+_TIMESTAMP_SHAPE = re.compile(_TIMESTAMP.format(month_day=r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"), re.ASCII)
+# Every valid month-day but February 29th: a match is a timestamp, no calendar check needed.
+_COMMON_TIMESTAMP = re.compile(_TIMESTAMP.format(
+    month_day=r"((0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+), re.ASCII)
 # What each type accepts without conversion (timestamps are strings checked apart).
 _NATIVE = {"varchar": str, "integer": int, "float": float, "boolean": bool}
 TRUSTED = frozenset({"uuid_ts"})  # set by the loader itself, never by a client
@@ -85,6 +93,9 @@ def evolve(
     table: str, rows: list[dict], existing: dict[str, str] | None, rules: Rules
 ) -> tuple[TablePlan, list[Rejected]]:
     """Type `rows` (coerced in place) against `existing` columns (None: no table yet)."""
+    plan = _plan_when_all_fit(table, rows, existing, rules)
+    if plan is not None:
+        return plan, []
     plan = TablePlan(table, dict(existing or {}))
     rejected: list[Rejected] = []
     checked: dict[tuple, tuple[str, ...]] = {}  # row shape -> the columns its values still need checked
@@ -103,6 +114,63 @@ def evolve(
             checked.clear()
     _recoerce_widened(plan, rows, rules)
     return plan, rejected
+
+
+def _plan_when_all_fit(table: str, rows: list[dict], existing: dict[str, str] | None, rules: Rules) -> TablePlan | None:
+    """The plan when every value fits as it is (the usual case), else None; rows are not changed.
+
+    Speed: the first row of each shape (columns and value types) is checked like `evolve` does;
+    the values of the other rows that still need a check are checked per column, in bulk.
+    """
+    plan = TablePlan(table, dict(existing or {}))
+    by_shape: dict[tuple, list[dict]] = {}
+    for row in rows:
+        shape = (*row, *map(type, row.values()))
+        same = by_shape.get(shape)
+        if same is not None:
+            same.append(row)
+        elif all(_fits(plan, column, value, rules) for column, value in row.items()):
+            by_shape[shape] = [row]
+        else:
+            return None
+    for same in by_shape.values():
+        if len(same) > 1 and not all(_column_fits(plan.columns[column], list(map(itemgetter(column), same)), rules)
+                                     for column in _value_checks(plan, same[0], rules)):
+            return None
+    return plan
+
+
+def _column_fits(kind: str, values: list, rules: Rules) -> bool:
+    """Whether every value (all of the column's native type) fits; `_fits` for a whole column."""
+    if kind == "timestamp":
+        return _all_canonical(values) or all(map(is_timestamp, filterfalse(_COMMON_TIMESTAMP.fullmatch, values)))
+    if kind == "integer":
+        return INT_MIN <= min(values) and max(values) <= INT_MAX
+    return rules.varchar_limit is None or max(map(len, values)) <= rules.varchar_limit
+
+
+_CANONICAL = "0000-00-00T00:00:00.000Z"  # JavaScript's toISOString(): 0 marks a digit
+_CANONICAL_DIGITS = [position for position, char in enumerate(_CANONICAL) if char == "0"]
+
+
+def _all_canonical(values: list[str]) -> bool:
+    """Whether every value is a valid timestamp written exactly like `_CANONICAL`.
+
+    Speed: checks one character position of every value at a time (`text[position::24]`) and
+    each distinct date once, instead of running the regex on each value.
+    """
+    count, text = len(values), "".join(values)
+    if len(text) != len(_CANONICAL) * count or max(map(len, values)) != len(_CANONICAL):
+        return False  # not all of the canonical length
+    at = [text[position::len(_CANONICAL)] for position in range(len(_CANONICAL))]
+    if any(at[position] != char * count for position, char in enumerate(_CANONICAL) if char != "0"):
+        return False
+    digits = "".join([at[position] for position in _CANONICAL_DIGITS])
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    if max(zip(at[11], at[12])) > ("2", "3") or max(at[14]) > "5" or max(at[17]) > "5":
+        return False  # hours, minutes, seconds
+    return all(is_timestamp(date + "T00:00Z") for date in set(map("".join, zip(*at[:10]))))
 
 
 def _value_checks(plan: TablePlan, row: dict, rules: Rules) -> tuple[str, ...]:

@@ -50,3 +50,12 @@ def test_tiles_show_logo_name_categories_and_a_line_and_the_warehouses_tab(page)
     for engine in ("DuckDB", "PostgreSQL"):
         assert page.locator(".tile-name", has_text=engine).first.is_visible()
     screenshot(page, "catalog-warehouses")
+
+
+def test_the_summary_page_shows_the_generated_documentation(page):
+    page.goto("/catalog/customerio")
+    page.get_by_text("Full documentation").click()
+    docs = page.locator(".docs-page")
+    assert docs.locator("h2", has_text="Segment methods").is_visible()
+    assert docs.locator("td", has_text="siteId").first.is_visible()
+    assert "not sent" in docs.inner_text()

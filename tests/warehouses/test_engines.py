@@ -127,6 +127,19 @@ def test_users_and_groups_are_upserted_with_the_latest_values(target, options):
     assert (group["group_id"], group["name"], group["size"], group["id"]) == ("acme", "Acme", 6, "g1")
 
 
+AWKWARD_TEXT = ["a,b", 'say "hi"', "line\nbreak\r\n", "tab\there", "back\\slash \\N", "null", "", "ünï 😀",
+                "\x01ctl", "]\n["]
+
+
+def test_awkward_values_round_trip(target, options):
+    events = [track(f"m{n}", text=text, big=2**62 + n, small=-n, ratio=1e16 + n, flag=n % 2 == 0)
+              for n, text in enumerate(AWKWARD_TEXT)]
+    load(target.engine, target.schema, events, options)
+    rows = sorted(target.select("order_completed"), key=lambda row: int(row["id"][1:]))
+    expected = [(text, 2**62 + n, -n, 1e16 + n, n % 2 == 0) for n, text in enumerate(AWKWARD_TEXT)]
+    assert [(r["text"], r["big"], r["small"], r["ratio"], bool(r["flag"])) for r in rows] == expected
+
+
 def test_crash_between_stage_and_load_loses_and_doubles_nothing(target, options, monkeypatch):
     events = [track(f"m{n}", n=n) for n in range(5)]
     load(target.engine, target.schema, events[:2], options)

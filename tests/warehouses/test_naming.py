@@ -89,3 +89,10 @@ def test_shortening_keeps_names_that_fit_and_respects_bytes():
     assert shorten("plan", 63) == "plan"
     assert IDENTIFIER_LIMITS["postgres"] == 63 and IDENTIFIER_LIMITS["mysql"] == 64
     assert len(shorten("é" * 40, 63).encode()) <= 63
+
+
+def test_a_schema_never_starts_with_pg_which_postgresql_reserves():
+    from segue.warehouses.naming import schema_name
+
+    assert schema_name("pg-1325a7d1") == "_pg_1325a7d1"
+    assert schema_name("pgsql app") == "pgsql_app"

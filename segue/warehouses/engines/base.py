@@ -36,11 +36,12 @@ class Dialect:
     varchar_limit: int | None = None
     utc_timestamps: bool = False  # timestamps staged as naive UTC text (no time-zone type)
     can_widen: bool = True
+    staging: str = "ndjson"  # the staged files' format: "ndjson" or "csv" (see loader.write_csv)
 
 
 @dataclass
 class StagedTable:
-    """One table's staged rows: an NDJSON file, its columns (generic types) and its merge key."""
+    """One table's staged rows: an NDJSON or CSV file, its columns (generic types), its merge key."""
 
     name: str
     path: Path
@@ -49,15 +50,16 @@ class StagedTable:
     upsert: bool = False  # True: update the row with the new non-null values; False: keep the first
     rows: int = 0
     widened: dict[str, str] = field(default_factory=dict)
+    format: str = "ndjson"  # "csv": one field per column, in `columns` order
 
     def to_json(self) -> dict:
         return {"name": self.name, "path": self.path.name, "columns": self.columns, "key": list(self.key),
-                "upsert": self.upsert, "rows": self.rows, "widened": self.widened}
+                "upsert": self.upsert, "rows": self.rows, "widened": self.widened, "format": self.format}
 
     @classmethod
     def from_json(cls, data: dict, directory: Path) -> "StagedTable":
         return cls(data["name"], directory / data["path"], data["columns"], tuple(data["key"]),
-                   data["upsert"], data["rows"], data.get("widened", {}))
+                   data["upsert"], data["rows"], data.get("widened", {}), data.get("format", "ndjson"))
 
 
 class Engine(Protocol):

@@ -1,7 +1,8 @@
 """DuckDB, the embedded default: staged NDJSON read in bulk with `read_json`, merged in SQL.
 
 Tables carry no primary key (DuckDB's indexes slow bulk inserts and block some updates); the
-merge is an anti-join on the key, which DuckDB runs as a hash join.
+merge is an anti-join on the key, which DuckDB runs as a hash join. Event tables insert straight
+from the file; users and groups (update, then insert) read it once into a temporary table.
 """
 
 from __future__ import annotations
@@ -84,9 +85,12 @@ class DuckDBEngine:
 
     def _merge(self, schema: str, table: StagedTable) -> None:
         target, columns = sql.qualified(schema, table.name), list(table.columns)
-        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM {read_json(table)}")
-        if table.upsert:
-            self.conn.execute(sql.update_existing(target, STAGE, columns, table.key))
+        source = read_json(table)
+        if not table.upsert:  # one statement: DuckDB reads the file straight into the anti-join
+            self.conn.execute(sql.insert_missing(target, source, columns, table.key))
+            return
+        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM {source}")
+        self.conn.execute(sql.update_existing(target, STAGE, columns, table.key))
         self.conn.execute(sql.insert_missing(target, STAGE, columns, table.key))
         self.conn.execute(f"DROP TABLE {STAGE}")
 

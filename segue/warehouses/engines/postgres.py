@@ -1,9 +1,10 @@
-"""PostgreSQL: staged NDJSON COPYed into a temporary table, then merged with ON CONFLICT.
+"""PostgreSQL: staged CSV COPYed into a typed temporary table, then merged with ON CONFLICT.
 
-Each staged file streams unchanged into a one-column `json` temporary table (COPY in CSV mode
-with control characters as quote and delimiter, which JSON text never contains raw), and
-`json_populate_record` types the rows against the target table in SQL. Every table of a batch
-is merged in one transaction; the temporary tables drop at commit.
+Each staged file streams unchanged into a temporary table with the batch's columns and their
+real types (COPY ... FORMAT csv), then one INSERT ... ON CONFLICT per table merges it. Every
+table of a batch is merged in one transaction; the temporary tables drop at commit.
+NDJSON batches (staged by earlier versions) go through a one-column `json` table and
+`json_populate_record` instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KNOWN = {
     "boolean": "boolean", "text": "varchar", "character varying": "varchar",
 }
 COPY_JSON = "COPY {stage} (doc) FROM STDIN (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+COPY_CSV = "COPY {stage} FROM STDIN (FORMAT csv, NULL 'null')"  # loader.write_csv; "null" is a string
 CHUNK_BYTES = 1 << 20
 
 
@@ -34,7 +36,7 @@ def secret(value: Any) -> Any:
 class PostgresEngine:
     """A PostgreSQL database; `connection` lets tests and the lead pass an open psycopg one."""
 
-    dialect = Dialect("postgres", column_limit=1600)
+    dialect = Dialect("postgres", column_limit=1600, staging="csv")
     types = TYPES
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5432, database: str = "postgres", user: str = "postgres",
@@ -106,13 +108,22 @@ class PostgresEngine:
 
     def _merge(self, schema: str, table: StagedTable, stage: str) -> None:
         target, columns = sql.qualified(schema, table.name), list(table.columns)
-        self.conn.execute(f"CREATE TEMPORARY TABLE {stage} (doc json) ON COMMIT DROP")
-        with self.conn.cursor().copy(COPY_JSON.format(stage=stage)) as copy, open(table.path, "rb") as staged:
+        if table.format == "csv":
+            self.conn.execute(f"CREATE TEMPORARY TABLE {stage} ({sql.column_defs(table.columns, self.types)}) "
+                              "ON COMMIT DROP")
+            self._copy(table, COPY_CSV.format(stage=stage))
+            rows = stage
+        else:
+            self.conn.execute(f"CREATE TEMPORARY TABLE {stage} (doc json) ON COMMIT DROP")
+            self._copy(table, COPY_JSON.format(stage=stage))
+            rows = f"(SELECT r.* FROM {stage}, json_populate_record(NULL::{target}, {stage}.doc) r)"
+        merge = upsert if table.upsert else insert_new
+        self.conn.execute(merge(target, rows, columns, table))
+
+    def _copy(self, table: StagedTable, statement: str) -> None:
+        with self.conn.cursor().copy(statement) as copy, open(table.path, "rb") as staged:
             while chunk := staged.read(CHUNK_BYTES):
                 copy.write(chunk)
-        typed = f"(SELECT r.* FROM {stage}, json_populate_record(NULL::{target}, {stage}.doc) r)"
-        merge = upsert if table.upsert else insert_new
-        self.conn.execute(merge(target, typed, columns, table))
 
     def close(self) -> None:
         self.conn.close()

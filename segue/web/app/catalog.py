@@ -7,11 +7,14 @@ later skips choosing a source.
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from segue.destinations.contract import METHODS
+from segue.destinations.docs import docs_page
 from segue.destinations.registry import serialize
 from segue.web.app.render import page, plane
 
@@ -42,7 +45,13 @@ def warehouses_tab(request: Request) -> Response:
 def summary(request: Request) -> Response:
     destination = plane(request).catalog.get(request.path_params["slug"])
     return page(request, "catalog_summary.html", nav="catalog", tile=serialize(destination),
-                destination=destination, source=_source(request))
+                destination=destination, source=_source(request), docs_html=docs_html(destination))
+
+
+def docs_html(destination) -> Markup:
+    """The generated documentation page as HTML (raw HTML in it is escaped, not rendered)."""
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return Markup(renderer.render(docs_page(destination)))
 
 
 def _source(request: Request) -> dict | None:
