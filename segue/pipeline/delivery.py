@@ -146,9 +146,8 @@ class Sender:
                          "durationMs": round(outcome.duration_ms, 1)}
 
     async def _http(self, request: Request, interpret: Interpret | None) -> tuple[Outcome, dict | None]:
-        try:
-            async with asyncio.timeout(self.timeout):
-                status, headers, body = await self.http.request(request, self.timeout)
+        try:  # aiohttp's total timeout bounds connecting, sending and reading the answer
+            status, headers, body = await self.http.request(request, self.timeout)
         except Exception as error:  # every failure becomes an outcome
             return _error_outcome(error, self.timeout), None
         outcome = classify(status, headers, body, interpret)
