@@ -274,3 +274,13 @@ def settings_table(settings: dict) -> Table:
     for name, value in settings.items():
         made.add_row(escape(name), cell(value))
     return made
+
+
+def iso_moment(text: str, option: str) -> Any:
+    """A datetime from an ISO-8601 option value, or a ConfigError naming the option."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: not an ISO-8601 time: {text!r} (e.g. 2024-05-01T00:00:00Z)") from None

@@ -29,6 +29,7 @@ from segue.cli.common import (
     enabled_cell,
     fail,
     group,
+    iso_moment,
     load_settings,
     new_table,
     open_store,
@@ -254,7 +255,7 @@ def replay(
 
     settings = load_settings(data_dir, database_url)
     with control_plane(data_dir, database_url) as plane:
-        target = plane.replay_target(operator(), instance, _moment(start, "--start"), _moment(end, "--end"))
+        target = plane.replay_target(operator(), instance, iso_moment(start, "--start"), iso_moment(end, "--end"))
     with _ReplayBar(shown=not as_json) as bar:
         outcome = asyncio.run(run_replay(target, settings, on_progress=bar))
     view = outcome.to_json()
@@ -267,15 +268,6 @@ def replay(
             say(f"[red]failed[/red] {escape(str(failure['messageId']))}: {escape(failure['message'])}")
     if outcome.status != "succeeded" or outcome.failed:
         fail(outcome.error or f"{outcome.failed} of {outcome.sent} events sent were not delivered")
-
-
-def _moment(text: str, option: str):
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option}: not an ISO-8601 time: {text!r} (e.g. 2024-05-01T00:00:00Z)") from None
 
 
 class _ReplayBar:

@@ -26,6 +26,7 @@ from segue.cli.common import (
     details_table,
     enabled_cell,
     group,
+    iso_moment,
     load_settings,
     minute,
     new_table,
@@ -194,6 +195,33 @@ def sync(
         _print_outcome(warehouse, view)
     if view["error"]:
         raise SegueError(f"sync of warehouse {warehouse} failed: {view['error']}")
+
+
+@app.command("backfill")
+def backfill(
+    warehouse: WarehouseRef,
+    start: Annotated[str, typer.Option("--start", help="First receivedAt to load, ISO-8601 (UTC without an offset).")],
+    end: Annotated[str, typer.Option("--end", help="Load events received before this, ISO-8601.")],
+    as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Reload a time range from the raw archive into the warehouse, here and now (Business plan);
+    rows already there stay single."""
+    from segue.pipeline.warehouse_backfill import backfill as run_backfill
+
+    settings = load_settings(data_dir, database_url)
+    with control_plane(data_dir, database_url) as plane:
+        record = plane.backfill_target(operator(), warehouse, iso_moment(start, "--start"), iso_moment(end, "--end"))
+        progress = None if as_json else (lambda schema, events: say(f"{schema}: {events:,} events loaded"))
+        reports = run_backfill(plane.store, record, settings.data_dir, iso_moment(start, "--start"),
+                               iso_moment(end, "--end"), progress)
+    views = {schema: {"rows": report.rows, "notices": report.notices, "rejected": report.rejected}
+             for schema, report in reports.items()}
+    if as_json:
+        return print_json({"warehouse": record.name, "schemas": views})
+    for schema, view in views.items():
+        say(f"{schema}: {sum(view['rows'].values()):,} rows ({', '.join(f'{t} {n:,}' for t, n in view['rows'].items()) or 'none'})")
 
 
 @app.command("syncs")

@@ -31,7 +31,7 @@ class ReplayUseCases:
             raise ConfigError("Replay sends to cloud-mode destinations; this instance is in device mode")
         if not destination.replay:
             raise ConfigError(f"{destination.name} does not accept historical timestamps, so it cannot take a replay")
-        start, end = _utc(start), _utc(end)
+        start, end = utc(start), utc(end)
         if end <= start:
             raise ConfigError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
         return ReplayTarget(instance_config(self.store, self.catalog, record), start, end)
@@ -54,6 +54,6 @@ class ReplayUseCases:
         return jobs
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     """Naive times are UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -8,6 +8,7 @@ recorded in the sync history, which the running server's sync supervisor picks u
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping
 
 from segue.control.access import Actor, require_owner, require_write
@@ -17,6 +18,7 @@ from segue.control.plans import (
     rules_for,
     warehouse_limit_message,
 )
+from segue.control.replays import utc
 from segue.control.settings import checked_settings
 from segue.control.views import warehouse_view
 from segue.destinations.settings import updated_values
@@ -109,6 +111,15 @@ class WarehouseUseCases:
         if not record.enabled:
             raise ConfigError(f"warehouse {record.name!r} is disabled; enable it to sync")
         return sync_view(self.store.request_sync(record.id, actor=actor.name))
+
+    def backfill_target(self, actor: Actor, ref: str, start: datetime, end: datetime) -> Any:
+        """The warehouse record a backfill of [start, end) loads into, once the rules allow it
+        (a role that may change things, the business plan, end after start)."""
+        require_write(actor)
+        require_feature(self.plan, "replay")
+        if utc(end) <= utc(start):
+            raise ConfigError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+        return self.store.get_warehouse(ref)
 
     def list_syncs(self, ref: str, limit: int = 50) -> list[dict]:
         """The warehouse's sync history, newest first."""

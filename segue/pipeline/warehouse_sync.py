@@ -219,7 +219,7 @@ class WarehouseSyncer:
         report, options = LoadReport(), load_options(self.warehouse, self.data_dir)
         for schema, events in self._by_schema(engine, records).items():
             loaded = load(engine, schema, events, options)
-            _merge(report, loaded)
+            report.add(loaded)
         return report
 
     def _by_schema(self, engine: Any, records: list[Record]) -> dict[str, list[dict]]:
@@ -245,14 +245,6 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ImportError):
         return f"{error}; install the engine's extra, e.g. pip install 'segue[postgres]'"
     return f"{type(error).__name__}: {error}"
-
-
-def _merge(total: LoadReport, part: LoadReport) -> None:
-    for table, count in part.rows.items():
-        total.rows[table] = total.rows.get(table, 0) + count
-    total.notices += part.notices
-    total.rejected += part.rejected
-    total.skipped += part.skipped
 
 
 def _close_quietly(engine: Any) -> None:

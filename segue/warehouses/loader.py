@@ -69,6 +69,14 @@ class LoadReport:
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
+    def add(self, other: "LoadReport") -> None:
+        """Count `other` in too (a sync or backfill adds up its loads)."""
+        for table, count in other.rows.items():
+            self.rows[table] = self.rows.get(table, 0) + count
+        self.notices += other.notices
+        self.rejected += other.rejected
+        self.skipped += other.skipped
+
 
 _NAMERS: dict[str, Namer] = {}
 

@@ -43,7 +43,7 @@ EXPECTED_COMMANDS = {
     "destinations mappings list", "destinations mappings create", "destinations mappings update",
     "destinations mappings enable", "destinations mappings disable", "destinations mappings delete",
     "warehouses create", "warehouses list", "warehouses show", "warehouses update",
-    "warehouses enable", "warehouses disable", "warehouses delete", "warehouses sync", "warehouses syncs",
+    "warehouses enable", "warehouses disable", "warehouses delete", "warehouses sync", "warehouses syncs", "warehouses backfill",
     "workspace show", "workspace set-plan", "workspace rename",
     "users create", "users list", "users set-role", "users set-password", "users delete",
     "tokens create", "tokens list", "tokens revoke",

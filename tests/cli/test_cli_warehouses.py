@@ -102,3 +102,9 @@ def test_postgres_password_is_masked(segue):
     for args in (("warehouses", "show", "pg"), ("warehouses", "list", "--json"), ("audit", "--json")):
         output = segue.ok(*args).stdout
         assert secret not in output
+
+
+def test_backfill_is_refused_below_the_business_plan(segue):
+    segue.ok("warehouses", "create", "duckdb", "--name", "lake")
+    result = segue("warehouses", "backfill", "lake", "--start", "2024-05-01T00:00:00Z", "--end", "2024-05-02T00:00:00Z")
+    assert result.exit_code == 1 and "business plan" in result.output
