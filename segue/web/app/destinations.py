@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,6 +17,9 @@ from segue.web.app.session import safe_path
 from segue.web.app.settings_form import errors_by_field, form_fields, submitted_values
 
 HEALTH_WINDOW_SECONDS = 24 * 3600
+CHART_HOURS = 24
+CHART_W, CHART_H = 480, 120  # the bar chart's viewBox; bars stretch with the page
+CHART_SERIES = ("delivered", "retried", "failed")
 
 
 async def list_destinations(request: Request) -> Response:
@@ -35,7 +40,7 @@ async def instance_page(request: Request, errors: dict | None = None, typed: dic
         request, "destination.html", status=status, nav="destinations", instance=instance, destination=destination,
         source=control.get_source(instance["sourceId"]), setup=bool(request.query_params.get("setup")),
         fields=form_fields(destination.settings, instance["settings"], typed), errors=errors or {},
-        delivery=await _summary(request, instance["id"]),
+        delivery=await _summary(request, instance["id"]), chart=await delivery_chart(request, instance["id"]),
     )
 
 
@@ -104,6 +109,47 @@ async def _summary(request: Request, instance_id: str, since_seconds: float | No
         return await plane(request).delivery_summary(instance_id, since_seconds)
     except ConfigError:
         return None
+
+
+async def delivery_chart(request: Request, instance_id: str, hours: int = CHART_HOURS) -> dict | None:
+    """Delivered / retried / failed per clock hour (UTC) for the last `hours` hours, as bars.
+
+    The delivery stats keep counts per minute but offer no time series, only `summary(since)`;
+    so each hour's counts are the difference of two windows that start on hour boundaries (plus
+    half a minute, so that the store's minute rounding lands on the boundary's own minute).
+    None where no delivery records are kept.
+    """
+    now = time.time()
+    first_hour = int(now // 3600) - hours + 1
+    starts = [(first_hour + i) * 3600 for i in range(hours)]
+    cumulative = []  # counts from each hour's start until now
+    for start in starts:
+        summary = await _summary(request, instance_id, max(0.0, time.time() - start - 30))
+        if summary is None:
+            return None
+        cumulative.append({name: summary[name] for name in CHART_SERIES})
+    cumulative.append(dict.fromkeys(CHART_SERIES, 0))
+    rows = [{"start": start, "label": datetime.fromtimestamp(start, UTC).strftime("%H:00"),
+             **{name: max(0, cumulative[i][name] - cumulative[i + 1][name]) for name in CHART_SERIES}}
+            for i, start in enumerate(starts)]
+    return chart_bars(rows)
+
+
+def chart_bars(rows: list[dict]) -> dict:
+    """The SVG geometry of stacked bars (delivered at the bottom, then retried, then failed)."""
+    top = max((sum(row[name] for name in CHART_SERIES) for row in rows), default=0)
+    scale = CHART_H / top if top else 0
+    slot = CHART_W / max(1, len(rows))
+    for index, row in enumerate(rows):
+        y, row["rects"] = CHART_H, []
+        for name in CHART_SERIES:
+            height = row[name] * scale
+            if height:
+                y -= height
+                row["rects"].append({"series": name, "x": round(index * slot + slot * 0.15, 2), "y": round(y, 2),
+                                     "width": round(slot * 0.7, 2), "height": round(height, 2)})
+    return {"rows": rows, "top": top, "width": CHART_W, "height": CHART_H,
+            "total": sum(row[name] for row in rows for name in CHART_SERIES)}
 
 
 ROUTES = [
