@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import sys
 import tempfile
 import time
@@ -94,6 +95,7 @@ async def router_throughput(sink_url: str, events: int, work_dir: Path, batching
     retries, stats = open_delivery_stores(settings)
     router = Router(settings, store, event_log, plane.catalog, retries, stats)
     await router.start()
+    gc.freeze()  # as `segue serve` does once started (segue/server.py): long-lived objects leave the collector
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             before = await sink_events(client, sink_url)

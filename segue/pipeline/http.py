@@ -12,6 +12,7 @@ per host. Redirects are not followed: a destination that answers 3xx is told so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from typing import Mapping
 
@@ -34,8 +35,8 @@ class HttpClient:
     async def request(self, request: Request, timeout: float) -> tuple[int, Mapping[str, str], bytes]:
         skip = () if _has_header(request.headers, "content-type") else ("Content-Type",)
         async with self._open().request(
-            request.method, request.url, headers=dict(request.headers), data=request.body,
-            timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False, skip_auto_headers=skip,
+            request.method, request.url, headers=request.headers, data=request.body,
+            timeout=_timeout(timeout), allow_redirects=False, skip_auto_headers=skip,
         ) as response:
             return response.status, response.headers, await _read_some(response.content)
 
@@ -49,6 +50,12 @@ class HttpClient:
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT})
         return self._session
+
+
+@functools.lru_cache(maxsize=16)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """One (immutable) timeout object per value instead of one per request."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def _has_header(headers: Mapping[str, str], name: str) -> bool:
