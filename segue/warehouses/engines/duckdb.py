@@ -43,10 +43,7 @@ class DuckDBEngine:
             "WHERE table_schema = ? AND table_catalog = current_database() ORDER BY table_name, ordinal_position",
             [schema],
         ).fetchall()
-        found: dict[str, dict[str, str]] = {}
-        for table, column, kind in rows:
-            found.setdefault(table, {})[column] = sql.generic_type(kind, KNOWN)
-        return found
+        return sql.columns_by_table(rows, KNOWN)
 
     def create_schema(self, schema: str) -> None:
         self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {sql.quote(schema)}")

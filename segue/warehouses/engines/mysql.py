@@ -64,10 +64,7 @@ class MySQLEngine:
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s ORDER BY table_name, ordinal_position", [schema],
         )
-        found: dict[str, dict[str, str]] = {}
-        for table, column, kind in rows:
-            found.setdefault(table, {})[column] = sql.generic_type(kind, KNOWN)
-        return found
+        return sql.columns_by_table(rows, KNOWN)
 
     def create_schema(self, schema: str) -> None:
         self._execute(f"CREATE DATABASE IF NOT EXISTS {quote(schema)} CHARACTER SET utf8mb4")

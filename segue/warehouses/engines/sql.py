@@ -8,7 +8,7 @@ with the new non-null values, then insert the others" (users, groups).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 Quote = Callable[[str], str]
 
@@ -70,3 +70,11 @@ def generic_type(engine_type: str, known: dict[str, str]) -> str:
     """The generic type of an engine's column type; unknown types are read as varchar."""
     lowered = engine_type.lower()
     return known.get(lowered) or known.get(lowered.split("(")[0], "varchar")
+
+
+def columns_by_table(rows: Iterable[tuple[str, str, str]], known: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """`(table, column, database type)` rows from information_schema, as generic types per table."""
+    found: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        found.setdefault(table, {})[column] = generic_type(kind, known)
+    return found
