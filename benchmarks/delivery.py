@@ -1,7 +1,7 @@
 """`python -m benchmarks.delivery`: cloud-mode delivery speed and end-to-end latency.
 
 1. Throughput from the event log to a local destination (benchmarks/sink.py, its own
-   process): a router with one webhook instance delivers N events appended to a fresh SQLite
+   process): a router with one webhook instance delivers N events already in a fresh SQLite
    log. Baseline in the same run: aiohttp posting the same N events straight to the sink with
    the same concurrency, the most a sender of single events could do on this machine.
 2. End-to-end latency: `segue serve` with a webhook instance to the sink; events sent to the
@@ -84,7 +84,12 @@ async def baseline_throughput(sink_url: str, events: int, concurrency: int) -> f
 
 
 async def router_throughput(sink_url: str, events: int, work_dir: Path, batching: bool) -> float:
-    """events/s from the SQLite event log through a router to the sink."""
+    """events/s from the SQLite event log through a router to the sink.
+
+    The events are in the log before the timed part starts: a first router registers the
+    instance's cursor and stops, the events are appended, and a second router delivers them.
+    So the time is delivery's alone (in `segue serve` the log's writer runs in its own process).
+    """
     settings = Settings.load(environ={}, data_dir=work_dir / ("batching" if batching else "single"), log_writer_process=False)
     store = Store.open(settings)
     plane = ControlPlane(store)
@@ -93,14 +98,17 @@ async def router_throughput(sink_url: str, events: int, work_dir: Path, batching
     event_log = open_log(settings)
     await event_log.start()
     retries, stats = open_delivery_stores(settings)
+    first = Router(settings, store, event_log, plane.catalog, retries, stats)
+    await first.start()  # registers the cursor at the head of the (empty) log
+    await first.stop()
+    await append_events(event_log, source["id"], events)
     router = Router(settings, store, event_log, plane.catalog, retries, stats)
-    await router.start()
     gc.freeze()  # as `segue serve` does once started (segue/server.py): long-lived objects leave the collector
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             before = await sink_events(client, sink_url)
             started = time.perf_counter()
-            await append_events(event_log, source["id"], events)
+            await router.start()
             await wait_for_events(client, sink_url, before + events)
             return events / (time.perf_counter() - started)
     finally:
