@@ -150,8 +150,7 @@ class Router:
         self.workers.pop(instance_id)
         task = self._tasks.pop(instance_id)
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
         await self.log.remove_consumer(consumer_name(instance_id))
 
     async def _forget(self, instance_id: str) -> None:

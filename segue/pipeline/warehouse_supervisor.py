@@ -105,8 +105,7 @@ class SyncSupervisor:
         self.syncers.pop(warehouse_id)
         task = self._tasks.pop(warehouse_id)
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
         await self.log.remove_consumer(consumer_name(warehouse_id))
 
     async def _forget(self, warehouse_id: str) -> None:

@@ -15,6 +15,7 @@ sync is recorded in the store's history (Success, Partial or Failure with the re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -163,8 +164,9 @@ class WarehouseSyncer:
         progress, error = SyncProgress(), None
         try:
             await self._ping_and_load(record.id, progress)
-        except asyncio.CancelledError:
-            self._finish(record.id, progress, "interrupted: the warehouse was disabled or Segue stopped")
+        except asyncio.CancelledError:  # recorded if it still can be (a deleted warehouse's cannot)
+            with contextlib.suppress(Exception):
+                self._finish(record.id, progress, "interrupted: the warehouse was disabled or Segue stopped")
             raise
         except SyncFailed as failure:
             error = str(failure)
