@@ -105,6 +105,27 @@ def oauth_settings(vendor: str) -> type[DestinationSettings]:
 
 
 @dataclass(frozen=True)
+class Device:
+    """Device mode: the tool's own code, run in the visitor's browser by analytics.js.
+
+    `plugin` names a JavaScript file in `segue/destinations/device/`. The file assigns an
+    analytics-next destination plugin factory to `window[<library_name>]`: a function taking the
+    browser-safe settings (an object keyed by the settings' camelCase aliases) and returning a
+    plugin (`name`, `type: "destination"`, `version`, `isLoaded()`, `load(ctx, analytics)`, and one
+    function per method taking `ctx` and returning it; `ctx.event` is the Segment event). The same
+    file runs in Segue's own bundle and, as a remote plugin, in Segment's analytics-next.
+    """
+
+    plugin: str
+    settings: tuple[str, ...]  # settings fields (python names) browsers may see; never a secret
+    methods: tuple[str, ...] = ("page", "track", "identify")
+
+    def library_name(self, slug: str) -> str:
+        """The global the plugin file assigns its factory to: `segueDevice_google_tag_manager`."""
+        return "segueDevice_" + slug.replace("-", "_")
+
+
+@dataclass(frozen=True)
 class Destination:
     """One catalog entry: metadata, settings model and translation functions."""
 
@@ -126,8 +147,10 @@ class Destination:
     interpret: Callable[[int, bytes], str | None] | None = None  # vendor error body -> message
     rate_limit: float = 0.0  # requests per second the vendor allows one account (0: no documented limit)
     oauth: OAuth | None = None
+    device: Device | None = None  # set exactly when "device" is in modes
 
     @property
     def methods(self) -> tuple[str, ...]:
-        """The Segment methods this destination translates, in Segment's order."""
-        return tuple(method for method in METHODS if method in self.translations)
+        """The Segment methods this destination handles in any mode, in Segment's order."""
+        device = self.device.methods if self.device else ()
+        return tuple(method for method in METHODS if method in self.translations or method in device)
