@@ -9,7 +9,8 @@ insert dirties its own B-tree page and the WAL receives one page per key (measur
 20-27 us and 3-9 KB written per key once the table holds a million keys). Keys therefore
 collect in a dict (`pending`) and a background thread inserts them, sorted, in one
 transaction once there are `flush_keys` of them (about 5 us per key; close() flushes the rest).
-Lookups consult the dict first, then the tables with `key IN (...)`.
+Lookups consult the dict first, then a Bloom filter per table (keyfilter.py), and only the keys
+a filter may hold are looked up in the tables, with `key IN (...)`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from segue.log.dedup import generation, is_fresh
+from segue.log.keyfilter import KeyFilter
 from segue.log.sqlbatch import (
     LOOKUP_CHUNK,
     background_priority,
@@ -50,6 +52,7 @@ class SqliteDedup:
         self._pending: dict[bytes, int] = {}
         self._flushing: dict[bytes, int] = {}  # being written; kept after a failed flush
         self._tables: frozenset[int] = frozenset()
+        self._filters: dict[int, KeyFilter] = {}  # generation -> the keys its table holds
         self._reads = self._writes = None
         self._flusher: ThreadPoolExecutor | None = None
         self._job: Future | None = None
@@ -76,6 +79,12 @@ class SqliteDedup:
         self._writes.execute("CREATE TEMP TABLE IF NOT EXISTS staged (key BLOB, seen_at INTEGER)")
         names = self._writes.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'gen_*'")
         self._tables = frozenset(int(name[4:]) for (name,) in names)
+        self._filters = {number: self._filter_of_table(number) for number in self._tables}
+
+    def _filter_of_table(self, number: int) -> KeyFilter:
+        key_filter = KeyFilter()
+        key_filter.add_all(key for (key,) in self._writes.execute(f"SELECT key FROM gen_{number}"))
+        return key_filter
 
     def close(self, now: float) -> None:
         """Flush what is in memory (best effort: the log can rebuild it), release the files."""
@@ -101,15 +110,21 @@ class SqliteDedup:
         """The keys among `keys` seen less than a window ago."""
         found: set[bytes] = set()
         on_disk: list[bytes] = []
+        filters = self._live_filters(now)
         for key in keys:
             seen_at = self._pending.get(key)
             if seen_at is None:
                 seen_at = self._flushing.get(key)
             if seen_at is None:
-                on_disk.append(key)
+                if any(key_filter.might_contain(key) for key_filter in filters):
+                    on_disk.append(key)
             elif is_fresh(seen_at, now, self.window):
                 found.add(key)
         return found | self._look_up(on_disk, now) if on_disk else found
+
+    def _live_filters(self, now: float) -> list[KeyFilter]:
+        oldest = generation(now, self.window) - 1
+        return [key_filter for number, key_filter in list(self._filters.items()) if number >= oldest]
 
     def remember(self, keys: Sequence[bytes], now: float, covered_offset: int) -> None:
         """Record new keys first seen `now`, from log records up to `covered_offset`."""
@@ -178,7 +193,19 @@ class SqliteDedup:
         except BaseException:
             rollback_quietly(self._writes)
             raise
+        self._add_to_filters(batch, written)
         self._tables = self._tables | set(written)
+
+    def _add_to_filters(self, batch: dict[bytes, int], written: list[int]) -> None:
+        """Before the batch leaves `flushing`, so that a key is always in one or the other.
+        A key the copy skipped as expired may be added too: a filter may only err on "maybe"."""
+        by_generation: dict[int, list[bytes]] = {number: [] for number in written}
+        for key, seen_at in batch.items():
+            keys = by_generation.get(generation(seen_at, self.window))
+            if keys is not None:
+                keys.append(key)
+        for number, keys in by_generation.items():
+            self._filters.setdefault(number, KeyFilter()).add_all(keys)
 
     def _stage(self, batch: dict[bytes, int]) -> None:
         rows = list(batch.items())
@@ -200,6 +227,7 @@ class SqliteDedup:
         oldest = generation(now, self.window) - 1
         for number in sorted(n for n in self._tables if n < oldest):
             self._tables = self._tables - {number}  # lookups stop using it before it goes
+            self._filters.pop(number, None)
             try:
                 self._writes.execute(f"DROP TABLE IF EXISTS gen_{number}")
             except sqlite3.Error as error:  # left for the next open, which lists it again

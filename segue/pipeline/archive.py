@@ -24,12 +24,11 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
 
 from segue.errors import InvalidMessage
-from segue.log.protocol import Record
 from segue.spec.timestamps import parse_ms
 
 log = logging.getLogger(__name__)
@@ -59,16 +58,17 @@ def hour_dir(root: Path, source_id: str, hour_ms: int) -> Path:
 # Writing --------------------------------------------------------------------------------------
 
 
-def write_parts(root: Path, records: list[Record]) -> list[Path]:
-    """One part per (source, hour) of `records`, named after the first record's offset."""
-    name = f"{PART_PREFIX}{records[0].offset:012d}{PART_SUFFIX}"
-    groups: dict[tuple[str, int], list[Record]] = defaultdict(list)
-    for record in records:
-        groups[(record.source_id, record.received_at_ms // HOUR_MS)].append(record)
+def write_parts(root: Path, records: Sequence[tuple]) -> list[Path]:
+    """One part per (source, hour) of `records` (`Record`s or plain tuples of the same fields),
+    named after the first record's offset."""
+    name = f"{PART_PREFIX}{records[0][0]:012d}{PART_SUFFIX}"
+    groups: dict[tuple[str, int], list[tuple[int, int, bytes]]] = defaultdict(list)
+    for offset, _, source_id, _, received_at_ms, payload in records:
+        groups[(source_id, received_at_ms // HOUR_MS)].append((received_at_ms, offset, payload))
     written = []
     for (source_id, hour), group in groups.items():
-        group.sort(key=lambda record: (record.received_at_ms, record.offset))
-        written.append(write_part(hour_dir(root, source_id, hour * HOUR_MS), name, [r.payload for r in group]))
+        group.sort()
+        written.append(write_part(hour_dir(root, source_id, hour * HOUR_MS), name, [line for *_, line in group]))
     return written
 
 
@@ -154,7 +154,7 @@ class Archiver:
         self.root = archive_root(data_dir)
         self.retention_days, self.flush_seconds, self.sweep_seconds = retention_days, flush_seconds, sweep_seconds
         self.clock = clock
-        self._buffer: list[Record] = []
+        self._buffer: list[tuple] = []  # Record fields, as plain tuples
         self._buffered_since = 0.0
         self._next_sweep = 0.0  # monotonic; the first turn sweeps
         self._stopping: asyncio.Event | None = None
@@ -192,7 +192,9 @@ class Archiver:
         records = await self.consumer.fetch(FETCH_RECORDS, wait=wait)
         if records and not self._buffer:
             self._buffered_since = time.monotonic()
-        self._buffer.extend(records)
+        # Kept as plain tuples: the collector stops tracking a tuple of strings, ints and bytes,
+        # but never a NamedTuple, and full passes over 50,000 of them stalled ingest (p99 x3).
+        self._buffer.extend(map(tuple, records))
         if self._flush_due():
             await self.flush()
         if time.monotonic() >= self._next_sweep:
@@ -204,7 +206,7 @@ class Archiver:
         if not records:
             return 0
         await asyncio.to_thread(write_parts, self.root, records)
-        await self.consumer.ack(records[-1].offset)
+        await self.consumer.ack(records[-1][0])
         self._buffer = []
         return count
 

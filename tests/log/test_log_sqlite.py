@@ -245,3 +245,14 @@ async def test_open_log_builds_from_settings(tmp_path):
     log = open_log(settings)
     assert isinstance(log, SqliteLog) and log.partitions == 4 and log.directory == tmp_path / "log"
     assert open_log(settings, read_only=True).read_only
+
+
+async def test_keys_on_disk_are_found_through_their_filters_before_and_after_a_restart(sqlite_log, tmp_path):
+    log = await sqlite_log(dedup_flush_keys=5)
+    await log.append(entries(10))
+    assert await eventually(lambda: applied_offset(tmp_path) == 10)  # every key is in dedup.db now
+    assert not log._writer.dedup._pending and not log._writer.dedup._flushing
+    assert await log.append(entries(11)) == [None] * 10 + [11]
+    await log.close()
+    reopened = await sqlite_log(dedup_flush_keys=5)  # filters rebuilt from the tables
+    assert await reopened.append(entries(12)) == [None] * 11 + [12]
