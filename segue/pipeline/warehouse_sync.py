@@ -30,7 +30,8 @@ from segue.errors import SegueError
 from segue.log.protocol import Record
 from segue.store.syncs import SyncRecord
 from segue.warehouses.engines import open_engine
-from segue.warehouses.loader import LoadOptions, LoadReport, load
+from segue.warehouses.loader import LoadOptions, LoadReport
+from segue.warehouses.pipeline import PipelinedLoader
 from segue.warehouses.naming import schema_name
 
 log = logging.getLogger(__name__)
@@ -203,34 +204,44 @@ class WarehouseSyncer:
         return engine
 
     async def _load_all(self, engine: Any, sync_id: str, progress: SyncProgress) -> None:
-        """Load chunk after chunk up to the newest record at the start; ack each once loaded."""
+        """Load chunk after chunk up to the newest record at the start, staging each chunk while
+        the one before loads (warehouses/pipeline.py); ack each chunk once it is loaded."""
         newest = await self.log.newest(1)
         target = newest[-1].offset if newest else 0
-        while await self.consumer.committed() < target:
-            records = await self.consumer.fetch(self.chunk_events)
-            if not records:
-                return
-            progress.add(await asyncio.to_thread(self._load_chunk, engine, records))
-            await self.consumer.ack(records[-1].offset)
-            await asyncio.to_thread(self.store.record_sync_progress, sync_id, progress.rows)
-            if self.on_progress is not None:
-                self.on_progress(progress, records[-1].offset, target)
+        loader = PipelinedLoader(engine, load_options(self.warehouse, self.data_dir))
+        position, in_flight = await self.consumer.committed(), None
+        try:
+            while position < target and (records := await self.consumer.fetch(self.chunk_events)):
+                loaded = await asyncio.to_thread(self._submit, loader, engine.dialect.slug, records)
+                if in_flight is not None:
+                    await self._acknowledge(loaded, in_flight, sync_id, progress, target)
+                in_flight = position = records[-1].offset
+            loaded = await asyncio.to_thread(loader.finish)
+        finally:
+            await asyncio.to_thread(loader.close)
+        if in_flight is not None:
+            await self._acknowledge(loaded, in_flight, sync_id, progress, target)
 
-    def _load_chunk(self, engine: Any, records: list[Record]) -> LoadReport:
-        """Worker thread: each source's events into its schema."""
-        report, options = LoadReport(), load_options(self.warehouse, self.data_dir)
-        for schema, events in self._by_schema(engine, records).items():
-            loaded = load(engine, schema, events, options)
-            report.add(loaded)
-        return report
+    async def _acknowledge(self, report: LoadReport, offset: int, sync_id: str, progress: SyncProgress,
+                           target: int) -> None:
+        progress.add(report)
+        await self.consumer.ack(offset)
+        await asyncio.to_thread(self.store.record_sync_progress, sync_id, progress.rows)
+        if self.on_progress is not None:
+            self.on_progress(progress, offset, target)
 
-    def _by_schema(self, engine: Any, records: list[Record]) -> dict[str, list[dict]]:
-        schemas = self._schemas(engine.dialect.slug)
-        grouped: dict[str, list[dict]] = {}
+    def _submit(self, loader: PipelinedLoader, engine_slug: str, records: list[Record]) -> LoadReport | None:
+        """Worker thread: each source's events, decoded as they are staged, to its schema."""
+        return loader.submit({schema: map(orjson.loads, payloads)
+                              for schema, payloads in self._by_schema(engine_slug, records).items()})
+
+    def _by_schema(self, engine_slug: str, records: list[Record]) -> dict[str, list[bytes]]:
+        schemas = self._schemas(engine_slug)
+        grouped: dict[str, list[bytes]] = {}
         for record in records:
             schema = schemas.get(record.source_id)
             if schema is not None:
-                grouped.setdefault(schema, []).append(orjson.loads(record.payload))
+                grouped.setdefault(schema, []).append(record.payload)
         return grouped
 
     def _schemas(self, engine_slug: str) -> dict[str, str]:

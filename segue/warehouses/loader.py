@@ -84,7 +84,7 @@ _NAMERS: dict[str, Namer] = {}
 def load(engine: Engine, schema: str, events: Iterable[dict], options: LoadOptions) -> LoadReport:
     """Load `events` into `schema`, after any batch a crash left staged; see the module doc."""
     report = LoadReport()
-    with _collector_paused():
+    with collector_paused():
         for directory in pending_batches(options.staging_dir, schema):
             load_staged(engine, directory, report)
         directory = stage(engine, schema, events, options, report)
@@ -94,7 +94,7 @@ def load(engine: Engine, schema: str, events: Iterable[dict], options: LoadOptio
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, which rows and events (acyclic) never need.
 
     Speed: with it on, the collector re-scans the growing batch again and again and takes
@@ -109,8 +109,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def pending_batches(staging_dir: Path, schema: str) -> list[Path]:
-    """Complete staged batches of `schema`, oldest first; incomplete ones are removed."""
+def pending_batches(staging_dir: Path, schema: str | None) -> list[Path]:
+    """Complete staged batches of `schema` (None: of every schema), oldest first; incomplete
+    ones are removed."""
     if not staging_dir.exists():
         return []
     pending = []
@@ -118,19 +119,26 @@ def pending_batches(staging_dir: Path, schema: str) -> list[Path]:
         manifest = directory / MANIFEST
         if not manifest.exists():
             shutil.rmtree(directory)
-        elif json.loads(manifest.read_text())["schema"] == schema:
+        elif schema is None or json.loads(manifest.read_text())["schema"] == schema:
             pending.append(directory)
     return pending
 
 
-def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOptions, report: LoadReport) -> Path | None:
-    """Lay out, type and write a batch to a new staging directory (None when nothing to load)."""
+def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOptions, report: LoadReport,
+          existing: dict[str, dict[str, str]] | None = None) -> Path | None:
+    """Lay out, type and write a batch to a new staging directory (None when nothing to load).
+
+    `existing`: the schema's columns per table; read from the engine when not given. When given,
+    it is updated with the columns this batch adds, so that a caller staging the next batch
+    before this one is loaded (pipeline.py) types it against what the warehouse will hold.
+    """
     namer = _NAMERS.setdefault(engine.dialect.slug, Namer(engine.dialect.slug))
     tables = collect(events, namer, options, report)
     report.shortened.update(namer.shortened)
     if not tables:
         return None
-    existing = engine.tables(schema)
+    if existing is None:
+        existing = engine.tables(schema)
     rules = _rules(engine, options, report)
     staged, rejected = [], []
     directory = options.staging_dir / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
@@ -138,6 +146,7 @@ def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOpti
     staging = engine.dialect.staging
     for table, rows in tables.items():
         plan, refused = evolve(table, rows, existing.get(table), rules)
+        existing[table] = dict(plan.columns)
         rejected += refused
         _park_notice(plan, rules, report)
         key = UPSERT_KEYS.get(table, ("id",))

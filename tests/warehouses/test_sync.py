@@ -12,7 +12,7 @@ import pytest
 from segue.config import Settings
 from segue.log import MemoryLog, SqliteLog
 from segue.log.protocol import Entry
-from segue.pipeline import warehouse_sync
+from segue.warehouses import pipeline
 from segue.pipeline.warehouse_sync import WarehouseSyncer, consumer_name
 from segue.store import Store
 
@@ -105,7 +105,7 @@ async def test_a_load_failing_midway_is_partial_and_the_rest_loads_next_time(wor
     store, event_log, web, _, data_dir = world
     syncer = WarehouseSyncer(duckdb_warehouse(store), store, event_log, data_dir, chunk_events=2)
     await append(event_log, web, *(event(f"w{n}") for n in range(5)))
-    real_load, calls = warehouse_sync.load, []
+    real_load, calls = pipeline.load_staged, []
 
     def flaky_load(*args):
         calls.append(1)
@@ -113,7 +113,7 @@ async def test_a_load_failing_midway_is_partial_and_the_rest_loads_next_time(wor
             raise RuntimeError("connection reset")
         return real_load(*args)
 
-    monkeypatch.setattr(warehouse_sync, "load", flaky_load)
+    monkeypatch.setattr(pipeline, "load_staged", flaky_load)
     partial = await syncer.sync_once()
     assert (partial.status, partial.rows["tracks"]) == ("Partial", 2)
     assert partial.error == "Load failed: RuntimeError: connection reset"
