@@ -19,6 +19,7 @@ from segue.web.app import catalog, connections, destinations, flow, sources, war
 from segue.web.app.errors import EXCEPTION_HANDLERS
 from segue.web.app.render import HERE
 from segue.web.app.session import ROUTES as SESSION_ROUTES
+from segue.web.app.login_throttle import LoginThrottle
 from segue.web.app.session import SessionGuard, session_key
 
 SESSION_COOKIE = "segue_session"
@@ -42,3 +43,5 @@ def build_web_app(plane: ControlPlane, event_log: EventLog, secret_key: bytes, p
     app.state.log = event_log
     app.state.public_url = public_url
     return app
+    app.state.login_throttle = LoginThrottle()
+    app.state.source_counts = source_counts  # segue/pipeline/source_counts.py; None: counted from the log

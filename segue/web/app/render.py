@@ -52,14 +52,15 @@ def form_lists(request: Request) -> dict[str, list[str]]:
     return request.scope.get("segue.form", {})
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def page(request: Request, template: str, status: int = 200, headers: dict | None = None,
+         **context: Any) -> HTMLResponse:
     """A template rendered with the signed-in user, the CSRF token and the pending flash messages."""
     session = request.scope.get("session", {})
     context.setdefault("flashes", session.pop("flashes", []) if request.scope.get("segue.actor") else [])
     body = TEMPLATES.get_template(template).render(
         request=request, user=request.scope.get("segue.actor"), csrf=session.get("csrf", ""), **context
     )
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

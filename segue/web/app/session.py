@@ -144,10 +144,17 @@ def login_page(request: Request) -> Response:
 def login(request: Request) -> Response:
     values = form(request)
     username, target = values.get("username", ""), safe_path(values.get("next"))
+    throttle, address = request.app.state.login_throttle, request.client.host if request.client else ""
+    refusal = throttle.refusal(username, address)
+    if refusal is not None:
+        return page(request, "login.html", status=429, next=target, username=username, error=refusal.message,
+                    headers={"Retry-After": str(refusal.retry_after)})
     user = request.app.state.plane.store.authenticate(username, values.get("password", ""))
     if user is None:
+        throttle.failed(username, address)
         return page(request, "login.html", status=400, next=target, username=username,
                     error="Wrong user name or password.")
+    throttle.succeeded(username)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
     request.session["user"] = user.username
     csrf_token(request.session)
