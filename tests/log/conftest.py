@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
+import uuid
 
 import pytest
 
 from segue.log import MemoryLog, SqliteLog
+from segue.log.jetstream import JetStreamLog
 from tests.log.log_helpers import Clock
 
 SQLITE_ONLY_OPTIONS = {"segment_max_records"}
@@ -31,16 +34,30 @@ class RealTimeClock(Clock):
         pytest.skip("the writer process keeps real time; this rule is tested on the in-process backends")
 
 
+REAL_TIME_BACKENDS = ("sqlite-process", "jetstream")  # time is the child's or the NATS server's
+NATS_URL = "nats://127.0.0.1:4222"
+
+
 @pytest.fixture
 def clock(request) -> Clock:
-    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "sqlite-process":
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") in REAL_TIME_BACKENDS:
         return RealTimeClock()
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-process"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-process", "jetstream"])
 def backend(request) -> str:
+    if request.param == "jetstream" and not nats_reachable():
+        pytest.skip(f"the JetStream backend's tests need a NATS server with JetStream at {NATS_URL}")
     return request.param
+
+
+def nats_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 4222), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -49,6 +66,10 @@ async def open_log(backend, tmp_path, clock):
     def build(**options):
         if backend == "memory":
             return MemoryLog(**{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
+        if backend == "jetstream":
+            options.pop("clock")
+            return JetStreamLog(NATS_URL, stream=f"T{uuid.uuid4().hex[:12].upper()}",
+                                **{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
         if backend == "sqlite-process":
             options.pop("clock")  # the child keeps real time: tests that move the clock skip
             return SqliteLog(tmp_path / "log", writer_process=True, **options)
@@ -81,4 +102,6 @@ async def started_logs(build, clock):
         yield make
     finally:
         for log in logs:
+            if isinstance(log, JetStreamLog):
+                await log.delete_everything()  # each test's stream and bucket are its own
             await log.close()

@@ -1,0 +1,318 @@
+"""JetStreamLog: the event log on NATS JetStream, for Segue on more than one machine.
+
+Layout (names from `stream`, default SEGUE):
+- stream `SEGUE`, subjects `segue.events.<partition>.<source id>`, file storage. A record's
+  offset is its stream sequence: global, strictly increasing, from 1.
+- each message: the enriched event as payload; headers `Nats-Msg-Id` (source id + messageId:
+  JetStream drops a repeat within the stream's duplicate window, which is the dedup window),
+  `Segue-Message-Id` and `Segue-Received-At`.
+- key-value bucket `SEGUE_cursors`: one key per consumer, its acknowledged offset.
+
+Why cursors in a bucket rather than JetStream's durable consumers: Segue's consumers hold
+records for a long time before acknowledging them (a warehouse chunk until its load commits, a
+destination's retries for hours) and go back to their cursor on demand (`rewind`). A durable
+consumer would redeliver after its ack wait and cap unacknowledged messages; here reads are
+ephemeral pull consumers (no acks) starting after the consumer's position, and the cursor is a
+value every node reads and writes. Appends are acknowledged only once JetStream has stored the
+message (its PubAck).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Sequence
+
+from segue.errors import StorageUnavailable
+from segue.log.consumers import LogConsumer, LogStats
+from segue.log.protocol import Entry, Record, partition_for
+
+SUBJECT_ROOT = "segue.events"
+FETCH_FLOOR_SECONDS = 0.02  # a pull request needs a timeout; "no wait" costs this when empty
+NEWEST_WINDOW = 512
+
+
+def _safe_key(name: str) -> str:
+    """A consumer name as a key-value key (letters, digits, `-_=.`; others as `=XX`)."""
+    return re.sub(r"[^A-Za-z0-9_-]", lambda match: "=" + match.group().encode().hex(), name)
+
+
+def _name_of_key(key: str) -> str:
+    return re.sub(r"=([0-9a-f]{2})", lambda match: bytes.fromhex(match.group(1)).decode(), key)
+
+
+class JetStreamLog:
+    """An EventLog on a NATS server (or cluster) with JetStream."""
+
+    def __init__(self, url: str, partitions: int = 32, dedup_window_seconds: int = 86400,
+                 retention_min_seconds: int = 86400, stream: str = "SEGUE", replicas: int = 1,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.url = url
+        self.partitions = partitions
+        self.dedup_window_seconds = dedup_window_seconds
+        self.retention_min_seconds = retention_min_seconds
+        self.stream, self.replicas = stream, replicas
+        self.subjects = f"{SUBJECT_ROOT}.{stream.lower()}"
+        self.stats = LogStats()
+        self._clock = clock
+        self._nc = self._js = self._cursors = None
+        self._consumers: dict[str, JetStreamConsumer] = {}
+
+    async def start(self) -> None:
+        import nats
+        from nats.js.api import StorageType, StreamConfig
+
+        try:
+            self._nc = await nats.connect(self.url, name="segue", max_reconnect_attempts=-1)
+        except Exception as error:
+            raise StorageUnavailable(f"cannot reach NATS at {self.url}: {error}") from error
+        self._js = self._nc.jetstream()
+        config = StreamConfig(name=self.stream, subjects=[f"{self.subjects}.>"], storage=StorageType.FILE,
+                              num_replicas=self.replicas, duplicate_window=float(self.dedup_window_seconds))
+        await _add_or_update_stream(self._js, config)
+        self._cursors = await self._js.create_key_value(bucket=f"{self.stream}_cursors", history=1,
+                                                        storage=StorageType.FILE, replicas=self.replicas)
+
+    async def delete_everything(self) -> None:
+        """Delete the stream and the cursors' bucket (tests; a log being dismantled)."""
+        await self._js.delete_stream(self.stream)
+        await self._js.delete_key_value(f"{self.stream}_cursors")
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            await self._nc.drain()
+            self._nc = None
+
+    # Appending ---------------------------------------------------------------------------------
+
+    async def append(self, entries: Sequence[Entry]) -> list[int | None]:
+        """Publish every entry (in order, all in flight at once); each offset once JetStream has
+        stored it, None for a duplicate."""
+        if not entries:
+            return []
+        if self._js is None:
+            raise StorageUnavailable("the event log is not open for writes")
+        try:
+            acks = await asyncio.gather(*(self._publish(entry) for entry in entries))
+        except Exception as error:
+            raise StorageUnavailable(f"JetStream did not store the events: {error}") from error
+        offsets = [None if ack.duplicate else ack.seq for ack in acks]
+        self._count(offsets)
+        return offsets
+
+    def _publish(self, entry: Entry):
+        partition = partition_for(entry.partition_key, self.partitions)
+        headers = {"Nats-Msg-Id": f"{entry.source_id}:{entry.message_id}", "Segue-Message-Id": entry.message_id,
+                   "Segue-Received-At": str(entry.received_at_ms)}
+        return self._js.publish(f"{self.subjects}.{partition}.{entry.source_id}", entry.payload,
+                                stream=self.stream, headers=headers)
+
+    def _count(self, offsets: list[int | None]) -> None:
+        stored = len(offsets) - offsets.count(None)
+        self.stats.appends += 1
+        self.stats.commits += 1 if stored else 0
+        self.stats.stored += stored
+        self.stats.duplicates += len(offsets) - stored
+
+    # Consumers ---------------------------------------------------------------------------------
+
+    def consumer(self, name: str, start_at_head: bool = False) -> JetStreamConsumer:
+        if name not in self._consumers:
+            self._consumers[name] = JetStreamConsumer(name, self, start_at_head)
+        return self._consumers[name]
+
+    async def remove_consumer(self, name: str) -> None:
+        consumer = self._consumers.pop(name, None)
+        if consumer is not None:
+            await consumer.close()
+        await _delete_quietly(self._cursors, _safe_key(name))
+
+    async def consumer_names(self) -> list[str]:
+        return sorted(_name_of_key(key) for key in await self._cursor_keys())
+
+    async def load_cursor(self, name: str) -> int | None:
+        """The stored cursor of `name`, None when not registered."""
+        from nats.js.errors import KeyNotFoundError
+
+        try:
+            entry = await self._cursors.get(_safe_key(name))
+        except KeyNotFoundError:
+            return None
+        return int(entry.value) if entry.value else None
+
+    async def save_cursor(self, name: str, offset: int) -> None:
+        await self._cursors.put(_safe_key(name), str(offset).encode())
+
+    async def head_offset(self) -> int:
+        return (await self._js.stream_info(self.stream)).state.last_seq
+
+    # Reading -----------------------------------------------------------------------------------
+
+    async def read_after(self, after: int, limit: int, subject: str | None = None,
+                         wait: float = 0.0) -> list[Record]:
+        """Up to `limit` records above `after` (of one subject filter), waiting up to `wait`."""
+        reader = await self.reader(after + 1, subject)
+        try:
+            return await reader.take(limit, wait)
+        finally:
+            await reader.close()
+
+    async def reader(self, first: int, subject: str | None = None) -> Reader:
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, first),
+                                ack_policy=AckPolicy.NONE, inactive_threshold=60.0)
+        subscription = await self._js.pull_subscribe(subject or f"{self.subjects}.>", stream=self.stream,
+                                                     config=config)
+        return Reader(subscription, self.subjects)
+
+    async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
+        """Read windows backwards from the head until `limit` records (of the source) are found."""
+        if limit <= 0:
+            return []
+        subject = f"{self.subjects}.*.{source_id}" if source_id else None
+        state = (await self._js.stream_info(self.stream)).state
+        found: list[Record] = []
+        end, window = state.last_seq, max(NEWEST_WINDOW, limit)
+        while end >= state.first_seq and len(found) < limit:
+            start = max(state.first_seq, end - window + 1)
+            chunk = [r for r in await self.read_after(start - 1, window, subject) if r.offset <= end]
+            found = chunk + found
+            end, window = start - 1, window * 2
+        return found[-limit:]
+
+    async def prune(self) -> int:
+        """Purge what every consumer passed and retention allows (below the first record kept)."""
+        cursors = [await self.load_cursor(_name_of_key(key)) for key in await self._cursor_keys()]
+        state = (await self._js.stream_info(self.stream)).state
+        if not state.messages:
+            return 0
+        floor = min((cursor or 0 for cursor in cursors), default=state.last_seq)
+        cutoff_ms = (self._clock() - self.retention_min_seconds) * 1000
+        keep_from = await self._first_newer_than(state.first_seq, min(floor, state.last_seq), cutoff_ms)
+        if keep_from <= state.first_seq:
+            return 0
+        await self._js.purge_stream(self.stream, seq=keep_from)
+        return keep_from - state.first_seq
+
+    async def _first_newer_than(self, low: int, high: int, cutoff_ms: float) -> int:
+        """The first offset in low..high+1 whose record is newer than `cutoff_ms` (binary search:
+        receivedAt grows with the offset, give or take the clocks of ingest nodes)."""
+        end = high + 1
+        while low < end:
+            middle = (low + end) // 2
+            record = await self._get(middle)
+            if record is not None and record.received_at_ms > cutoff_ms:
+                end = middle
+            else:
+                low = middle + 1
+        return low
+
+    async def _get(self, offset: int) -> Record | None:
+        records = await self.read_after(offset - 1, 1)
+        return records[0] if records and records[0].offset == offset else None
+
+    async def _cursor_keys(self) -> list[str]:
+        from nats.js.errors import NoKeysError
+
+        try:
+            return await self._cursors.keys()
+        except NoKeysError:
+            return []
+
+
+class Reader:
+    """An ephemeral pull consumer reading the stream forwards from a given offset."""
+
+    def __init__(self, subscription, subjects: str) -> None:
+        self.subscription = subscription
+        self.prefix_parts = subjects.count(".") + 1
+
+    async def take(self, limit: int, wait: float) -> list[Record]:
+        import nats.errors
+
+        try:
+            messages = await self.subscription.fetch(limit, timeout=max(wait, FETCH_FLOOR_SECONDS))
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return []
+        return [self._record(message) for message in messages]
+
+    def _record(self, message) -> Record:
+        parts = message.subject.split(".")
+        partition, source_id = int(parts[self.prefix_parts]), parts[self.prefix_parts + 1]
+        headers = message.headers or {}
+        return Record(message.metadata.sequence.stream, partition, source_id, headers.get("Segue-Message-Id", ""),
+                      int(headers.get("Segue-Received-At", "0")), message.data)
+
+    async def close(self) -> None:
+        try:
+            await self.subscription.unsubscribe()
+        except Exception:  # the consumer expires on the server anyway (inactive_threshold)
+            pass
+
+
+class JetStreamConsumer(LogConsumer):
+    """A consumer whose cursor lives in the bucket and whose reads come from a `Reader` kept
+    positioned after the last fetch (re-made after `rewind` or an ack past it)."""
+
+    def __init__(self, name: str, log: JetStreamLog, start_at_head: bool) -> None:
+        super().__init__(name, 0, log)
+        self._log = log
+        self._start_at_head = start_at_head
+        self._loaded = False
+        self._reader: Reader | None = None
+        self._reader_next = 0  # the offset the reader delivers next
+
+    async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
+        await self._load()
+        if self._reader is None or self._reader_next != self._position + 1:
+            await self.close()
+            self._reader, self._reader_next = await self._log.reader(self._position + 1), self._position + 1
+        records = await self._reader.take(max_records, wait)
+        if records:
+            self._position = records[-1].offset
+            self._reader_next = self._position + 1
+        return records
+
+    async def ack(self, offset: int) -> None:
+        await self._load()
+        await super().ack(offset)
+
+    async def committed(self) -> int:
+        await self._load()
+        return self._committed
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+
+    async def _load(self) -> None:
+        """Register on first use: the stored cursor, else 0 or the head (`start_at_head`)."""
+        if self._loaded:
+            return
+        stored = await self._log.load_cursor(self.name)
+        if stored is None:
+            stored = await self._log.head_offset() if self._start_at_head else 0
+            await self._log.save_cursor(self.name, stored)
+        self._committed = self._position = stored
+        self._loaded = True
+
+
+async def _add_or_update_stream(js, config) -> None:
+    from nats.js.errors import BadRequestError
+
+    try:
+        await js.add_stream(config)
+    except BadRequestError:  # exists with another configuration: bring it to this one
+        await js.update_stream(config)
+
+
+async def _delete_quietly(bucket, key: str) -> None:
+    from nats.js.errors import KeyNotFoundError
+
+    try:
+        await bucket.delete(key)
+    except KeyNotFoundError:
+        pass
