@@ -31,6 +31,7 @@ from segue.pipeline.archive import start_archiver
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
+from segue.pipeline.source_counts import SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.store.db import Store
@@ -62,6 +63,7 @@ class Runtime:
                              renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
         self._tasks: list[asyncio.Task] = []
         self.archiver = None  # the raw archive's log consumer (segue/pipeline/archive.py)
+        self.source_counts = SourceCounter(self.log, counts_path(settings.data_dir))  # events per source per minute
         self.syncs = SyncSupervisor(settings, self.store, self.log)  # one syncer per warehouse
 
     async def start(self) -> None:
@@ -69,6 +71,7 @@ class Runtime:
         ensure_default_warehouse(self.plane)
         await self.log.start()
         self.archiver = await start_archiver(self.settings, self.log)
+        await self.source_counts.start()
         await self.router.start()
         await self.syncs.start()
         self.sources.refresh_now()
@@ -111,6 +114,7 @@ class Runtime:
         await self.router.stop()
         if self.archiver is not None:
             await self.archiver.stop()
+        await self.source_counts.stop()
         await self.log.close()
         await self.retries.close()
         await self.delivery_stats.close()
@@ -145,7 +149,8 @@ def build_app(runtime: Runtime) -> Callable:
     """The ASGI app: Tracking API routes first, then /healthz, the REST API (/api) and the app (/)."""
     api = build_api(runtime.plane)
     api.state.public_url = runtime.settings.public_url  # where OAuth logins come back to
-    web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url)
+    web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url,
+                            source_counts=runtime.source_counts)
     routes = [Route("/healthz", _healthz), Mount("/api", app=api), Mount("/", app=web_app)]  # the app: the rest
     fallback = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)

@@ -16,6 +16,8 @@ from segue.control.tester import send_test_event
 from segue.control.views import destination_view, filter_view
 from segue.destinations.settings import updated_values, validate_settings
 from segue.errors import ConfigError, NotFound
+from segue.mapping import fql
+from segue.mapping.errors import FQLError
 from segue.mapping.fql import MAX_CHARACTERS as MAX_FQL_CHARACTERS
 
 DEVICE_SOURCE_TYPES = ("javascript", "ios", "android")
@@ -54,7 +56,8 @@ class DestinationUseCases:
         source_record = self.store.get_source(source)
         values = {**self._copied_values(copy_from, slug), **(settings or {})}
         mode = self._checked_mode(destination, source_record, mode)
-        public, secrets = checked_settings(destination.settings, values, complete=enabled)
+        public, secrets = checked_settings(destination.settings, values, complete=enabled,
+                                           only=_fields_for_mode(destination, mode))
         record = self.store.create_destination(
             source_id=source_record.id, catalog_slug=slug, name=name or destination.name, mode=mode,
             enabled=enabled, settings=public, secrets=secrets, actor=actor.name,
@@ -79,7 +82,8 @@ class DestinationUseCases:
         model = destination.settings
         values = updated_values(model, record.settings, record.secrets, settings or {})
         will_be_enabled = record.enabled if enabled is None else enabled
-        public, secrets = checked_settings(model, values, complete=will_be_enabled)
+        public, secrets = checked_settings(model, values, complete=will_be_enabled,
+                                           only=_fields_for_mode(destination, mode or record.mode))
         if mode is not None and mode != record.mode:
             self._checked_mode(destination, self.store.get_source(record.source_id), mode, record.id)
         changes = {"name": name, "enabled": enabled, "mode": mode}
@@ -175,11 +179,20 @@ class DestinationUseCases:
             raise ConfigError(f"source {source.name!r} already has {limit} {mode}-mode {destination.name} instance(s), the most it can have")
 
 
+def _fields_for_mode(destination: Any, mode: str) -> tuple[str, ...] | None:
+    """The settings a device-mode instance needs (its plugin's); None: all of them (cloud)."""
+    return destination.device.settings if mode == "device" and destination.device else None
+
+
 def _check_filter(title: str, condition: str, actions: list) -> None:
     if not 1 <= len(title) <= 64:
         raise ConfigError("a filter title needs 1 to 64 characters")
     if not condition.strip() or len(condition) > MAX_FQL_CHARACTERS:
         raise ConfigError(f"a filter condition (FQL) needs 1 to {MAX_FQL_CHARACTERS} characters")
+    try:  # a condition that does not parse would drop every event (filters fail closed)
+        fql.parse(condition)
+    except FQLError as error:
+        raise FQLError(f"condition: {error.message}", details=error.details) from None
     if not actions:
         raise ConfigError("a filter needs at least one action")
     for action in actions:

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from segue.control.destinations import DestinationUseCases
 from segue.control.mappings import MappingUseCases
+from segue.control.preview import PreviewUseCases
 from segue.control.replays import ReplayUseCases
 from segue.control.sources import SourceUseCases
 from segue.control.warehouses import WarehouseUseCases
@@ -21,7 +22,7 @@ from segue.warehouses.catalog import WAREHOUSE_ENGINES
 
 
 class ControlPlane(SourceUseCases, DestinationUseCases, MappingUseCases, WarehouseUseCases, WorkspaceUseCases,
-                   ReplayUseCases):
+                   ReplayUseCases, PreviewUseCases):
     """Checks roles, plans and settings, then saves through the config store."""
 
     def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None,

@@ -16,6 +16,8 @@ from segue.web.api.schemas import (
     FilterIn,
     MappingChange,
     MappingIn,
+    Preview,
+    PreviewIn,
     TestEventIn,
     TestResult,
     envelope,
@@ -68,6 +70,14 @@ def delete_destination(destinationId: str, plane: Plane, caller: Caller):
 def test_destination(destinationId: str, body: TestEventIn, plane: Plane, caller: Caller):
     """Send one test event through the instance now and show what was sent and answered."""
     return {"data": {"testResult": plane.test_destination(caller, destinationId, body.type, body.event)}}
+
+
+@router.post("/{destinationId}/preview", response_model=envelope("preview", Preview))
+def preview(destinationId: str, body: PreviewIn, plane: Plane, caller: Caller):
+    """What an event (or a sample of `type`) becomes: the mapped payloads and the requests the destination
+    would be sent, secrets masked. Runs the router's filters, mappings and translation; sends nothing."""
+    draft = body.mapping.model_dump() if body.mapping is not None else None
+    return {"data": {"preview": plane.preview_destination(destinationId, body.event, body.type, draft)}}
 
 
 @router.get("/{destinationId}/delivery", response_model=envelope("delivery", DeliverySummary))

@@ -436,3 +436,43 @@ def envelope(key: str, content: Any) -> type[BaseModel]:
     title = key[0].upper() + key[1:]
     inner = create_model(f"{title}Data", __config__=ConfigDict(extra="forbid"), **{key: (content, ...)})
     return create_model(f"{title}Response", data=(inner, ...))
+
+
+# Preview (segue/control/preview.py) ---------------------------------------------------------
+
+
+class MappingDraft(Body):
+    name: str = Field(default="Draft", min_length=1, max_length=100, pattern=NOT_BLANK)
+    trigger: str = Field(min_length=1, max_length=MAX_FQL_CHARACTERS, pattern=NOT_BLANK, description=TRIGGER_DESCRIPTION)
+    action: EventType = Field(description=ACTION_DESCRIPTION)
+    fields: dict[str, Any] = Field(default_factory=dict, description=FIELDS_DESCRIPTION)
+
+
+class PreviewIn(Body):
+    event: dict[str, Any] | None = Field(default=None, description="The event to preview; a built-in sample of `type` when absent.")
+    type: EventType = "track"
+    mapping: MappingDraft | None = Field(default=None, description="A mapping not saved yet: preview it alone, instead of the instance's mappings.")
+
+
+class PreviewCall(Out):
+    mapping: str | None
+    action: str | None
+    payload: dict[str, Any]
+
+
+class PreviewRequest(Out):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    body_bytes: int
+
+
+class Preview(Out):
+    """What an event becomes for a destination instance; nothing is sent."""
+
+    outcome: Literal["sent", "filtered", "failed", "incomplete"]
+    reason: str | None
+    event: dict[str, Any]
+    calls: list[PreviewCall]
+    requests: list[PreviewRequest]

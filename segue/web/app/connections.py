@@ -3,8 +3,10 @@
 Each source lists what it is connected to (in text, for everyone) and lines are drawn between
 connected rows: an inline SVG computed here from the rows' positions, since every row has the
 same fixed height (`ROW_PX` + `GAP_PX`, matched by `.conn-list` in app.css). Each source shows
-its live event counts (last hour, last 24 h), refreshed by htmx every 5 s from the event log's
-newest records of that source: a cheap read capped at `COUNT_CAP`, shown as "1,000+" beyond it.
+its live event counts (last hour, last 24 h), refreshed by htmx every 5 s: exact (to the minute)
+from the per-source, per-minute counts `segue serve` keeps (segue/pipeline/source_counts.py);
+without them, from the event log's newest records of that source, a cheap read capped at
+`COUNT_CAP`, shown as "1,000+" beyond it.
 A workspace with few connections also gets the Recommended destinations panel: one tool per
 category that matters first, and a warehouse.
 """
@@ -88,8 +90,12 @@ def connection_lines(sources: list[dict], destinations: list[dict], warehouses: 
 
 
 async def source_counts(request: Request, source_id: str) -> dict:
-    """Events the source received in the last hour and 24 h, from the log's newest `COUNT_CAP`
-    records of it; a window every read record falls in is shown as "1,000+"."""
+    """Events the source received in the last hour and 24 h: from the source counts when the
+    server keeps them, else from the log's newest `COUNT_CAP` records of it (a window every read
+    record falls in is shown as "1,000+")."""
+    counter = getattr(request.app.state, "source_counts", None)
+    if counter is not None:
+        return await _counted(counter, source_id)
     try:
         records = await request.app.state.log.newest(COUNT_CAP, source_id)
     except StorageUnavailable:
@@ -102,6 +108,17 @@ async def source_counts(request: Request, source_id: str) -> dict:
         return f"{COUNT_CAP:,}+" if full and n == len(records) else f"{n:,}"
 
     return {"hour": window(HOUR_MS), "day": window(DAY_MS)}
+
+
+async def _counted(counter, source_id: str) -> dict:
+    """Exact counts, to the minute: each window starts at the beginning of its first minute."""
+    now_ms = time.time() * 1000
+    try:
+        hour = await counter.received(source_id, now_ms - HOUR_MS)
+        day = await counter.received(source_id, now_ms - DAY_MS)
+    except StorageUnavailable:
+        return {"hour": "n/a", "day": "n/a"}
+    return {"hour": f"{hour:,}", "day": f"{day:,}"}
 
 
 async def counts_fragment(request: Request) -> Response:

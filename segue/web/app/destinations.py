@@ -1,4 +1,5 @@
-"""Destinations: the list, and an instance's page (settings, enable, test, event delivery, delete)."""
+"""Destinations: the list, and an instance's page (settings, mappings and their preview, filters, enable,
+test, event delivery, delete; the mappings and filters themselves are edited in `mappings` and `filters`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from segue.destinations.settings import InvalidSettings
 from segue.errors import ConfigError
+from segue.web.app import filters, mappings
 from segue.web.app.render import actor, checkbox, flash, form, page, plane, redirect
 from segue.web.app.session import safe_path
 from segue.web.app.settings_form import errors_by_field, form_fields, submitted_values
@@ -41,6 +43,7 @@ async def instance_page(request: Request, errors: dict | None = None, typed: dic
         source=control.get_source(instance["sourceId"]), setup=bool(request.query_params.get("setup")),
         fields=form_fields(destination.settings, instance["settings"], typed), errors=errors or {},
         delivery=await _summary(request, instance["id"]), chart=await delivery_chart(request, instance["id"]),
+        **mappings.section(control, instance, destination), **filters.section(control, instance),
     )
 
 
