@@ -34,7 +34,11 @@ class Settings:
     max_batch_messages: int = 2500
     unknown_write_key_status: int = 401
 
-    # Event log.
+    # Event log: "" keeps it in SQLite files in the data dir; nats://HOST:4222 puts it on NATS
+    # JetStream, shared by every node (docs/scale-out.md).
+    log_url: str = ""
+    log_stream: str = "SEGUE"  # the JetStream stream (and the prefix of its cursors' bucket)
+    log_replicas: int = 1  # JetStream replicas of the stream and the bucket (3 on a NATS cluster)
     dedup_window_seconds: int = 24 * 3600
     log_partitions: int = 32
     segment_max_records: int = 1_000_000

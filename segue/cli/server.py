@@ -22,13 +22,17 @@ def serve(
         Optional[str], typer.Option("--public-url", envvar="SEGUE_PUBLIC_URL", show_default="http://127.0.0.1:8088",
                                     help="The URL people and browsers reach this Segue at (OAuth logins come back to it).")
     ] = None,
+    log_url: Annotated[
+        Optional[str], typer.Option("--log-url", envvar="SEGUE_LOG_URL", show_default="SQLite files in the data dir",
+                                    help="Event log: nats://HOST:4222 keeps it on NATS JetStream, shared by every node.")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run Segue (the Tracking API, the REST API and cloud-mode delivery) in this process until interrupted."""
     from segue.server import serve as run_server
 
-    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url))
+    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url))
 
 
 @secret_key_app.command("generate")
