@@ -24,6 +24,8 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
+import orjson
+
 from segue.errors import StorageUnavailable
 from segue.log.consumers import LogConsumer, LogStats
 from segue.log.protocol import Entry, Record, partition_for
@@ -68,6 +70,7 @@ class JetStreamLog:
         except Exception as error:
             raise StorageUnavailable(f"cannot reach NATS at {self.url}: {error}") from error
         self._js = self._nc.jetstream()
+        self._acks = await PublishAcks.open(self._nc)
         config = StreamConfig(name=self.stream, subjects=[f"{self.subjects}.>"], storage=StorageType.FILE,
                               num_replicas=self.replicas, duplicate_window=float(self.dedup_window_seconds))
         await _add_or_update_stream(self._js, config)
@@ -80,8 +83,11 @@ class JetStreamLog:
         await self._js.delete_key_value(f"{self.stream}_cursors")
 
     async def close(self) -> None:
+        """Stop the readers and disconnect (every append returned has been stored already)."""
+        for consumer in self._consumers.values():
+            await consumer.close()
         if self._nc is not None:
-            await self._nc.drain()
+            await self._nc.close()
             self._nc = None
 
     # Appending ---------------------------------------------------------------------------------
@@ -94,19 +100,18 @@ class JetStreamLog:
         if self._js is None:
             raise StorageUnavailable("the event log is not open for writes")
         try:
-            acks = await asyncio.gather(*(self._publish(entry) for entry in entries))
+            acks = await self._acks.publish_all([self._message(entry) for entry in entries])
         except Exception as error:
             raise StorageUnavailable(f"JetStream did not store the events: {error}") from error
-        offsets = [None if ack.duplicate else ack.seq for ack in acks]
+        offsets = [None if ack.get("duplicate") else ack["seq"] for ack in acks]
         self._count(offsets)
         return offsets
 
-    def _publish(self, entry: Entry):
+    def _message(self, entry: Entry) -> tuple[str, bytes, dict]:
         partition = partition_for(entry.partition_key, self.partitions)
-        headers = {"Nats-Msg-Id": f"{entry.source_id}:{entry.message_id}", "Segue-Message-Id": entry.message_id,
-                   "Segue-Received-At": str(entry.received_at_ms)}
-        return self._js.publish(f"{self.subjects}.{partition}.{entry.source_id}", entry.payload,
-                                stream=self.stream, headers=headers)
+        headers = {"Nats-Msg-Id": f"{entry.source_id}:{entry.message_id}", "Nats-Expected-Stream": self.stream,
+                   "Segue-Message-Id": entry.message_id, "Segue-Received-At": str(entry.received_at_ms)}
+        return f"{self.subjects}.{partition}.{entry.source_id}", entry.payload, headers
 
     def _count(self, offsets: list[int | None]) -> None:
         stored = len(offsets) - offsets.count(None)
@@ -220,6 +225,51 @@ class JetStreamLog:
             return await self._cursors.keys()
         except NoKeysError:
             return []
+
+
+class PublishAcks:
+    """Publishes messages to JetStream and waits for their acknowledgements, all in flight at once.
+
+    Why not `js.publish`: it makes a request (a task, a timeout, an inbox) per message, which
+    costs more CPU than the rest of ingest together (measured: 27,000 messages/s with one core
+    busy; `publish_async` 42,000). Here every message of an append goes out with a reply subject
+    under one wildcard subscription, and the acknowledgements (`{"stream","seq","duplicate"}`
+    or `{"error"}`) resolve plain futures.
+    """
+
+    def __init__(self, nc, prefix: str) -> None:
+        self._nc, self._prefix = nc, prefix
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._next = 0
+
+    @classmethod
+    async def open(cls, nc) -> "PublishAcks":
+        acks = cls(nc, f"{nc.new_inbox()}.")
+        await nc.subscribe(acks._prefix + "*", cb=acks._answer)
+        return acks
+
+    async def publish_all(self, messages: list[tuple[str, bytes, dict]], timeout: float = 10.0) -> list[dict]:
+        loop = asyncio.get_running_loop()
+        tokens, futures = [], []
+        try:
+            for subject, payload, headers in messages:
+                self._next += 1
+                tokens.append(f"{self._prefix}{self._next}")
+                futures.append(self._waiting.setdefault(tokens[-1], loop.create_future()))
+                await self._nc.publish(subject, payload, reply=tokens[-1], headers=headers)
+            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout)
+        finally:
+            for token in tokens:  # answered ones are gone already; the rest will never be
+                self._waiting.pop(token, None)
+        for ack in acks:
+            if "error" in ack:
+                raise StorageUnavailable(f"JetStream refused a message: {ack['error'].get('description')}")
+        return acks
+
+    async def _answer(self, message) -> None:
+        future = self._waiting.pop(message.subject, None)
+        if future is not None and not future.done():
+            future.set_result(orjson.loads(message.data) if message.data else {"error": {"description": "no answer"}})
 
 
 class Reader:
