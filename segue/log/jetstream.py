@@ -59,6 +59,7 @@ class JetStreamLog:
         self.stats = LogStats()
         self._clock = clock
         self._nc = self._js = self._cursors = None
+        self.head = 0  # the newest offset this node knows of (its own appends, the stream at start)
         self._consumers: dict[str, JetStreamConsumer] = {}
 
     async def start(self) -> None:
@@ -76,6 +77,7 @@ class JetStreamLog:
         await _add_or_update_stream(self._js, config)
         self._cursors = await self._js.create_key_value(bucket=f"{self.stream}_cursors", history=1,
                                                         storage=StorageType.FILE, replicas=self.replicas)
+        self.head = await self.head_offset()
 
     async def delete_everything(self) -> None:
         """Delete the stream and the cursors' bucket (tests; a log being dismantled)."""
@@ -104,6 +106,7 @@ class JetStreamLog:
         except Exception as error:
             raise StorageUnavailable(f"JetStream did not store the events: {error}") from error
         offsets = [None if ack.get("duplicate") else ack["seq"] for ack in acks]
+        self.head = max(self.head, *(ack["seq"] for ack in acks))
         self._count(offsets)
         return offsets
 
@@ -130,6 +133,7 @@ class JetStreamLog:
     async def remove_consumer(self, name: str) -> None:
         consumer = self._consumers.pop(name, None)
         if consumer is not None:
+            await consumer.committed()  # its registration is written: the delete comes after it
             await consumer.close()
         await _delete_quietly(self._cursors, _safe_key(name))
 
@@ -304,18 +308,23 @@ class Reader:
 
 class JetStreamConsumer(LogConsumer):
     """A consumer whose cursor lives in the bucket and whose reads come from a `Reader` kept
-    positioned after the last fetch (re-made after `rewind` or an ack past it)."""
+    positioned after the last fetch (re-made after `rewind` or an ack past it).
+
+    It registers when created, as the embedded log's consumers do: at 0, or with `start_at_head`
+    at the newest offset this node knows of; a cursor stored already (by an earlier process or
+    another node) wins. The write happens in the background; every call waits for it.
+    """
 
     def __init__(self, name: str, log: JetStreamLog, start_at_head: bool) -> None:
-        super().__init__(name, 0, log)
+        initial = log.head if start_at_head else 0
+        super().__init__(name, initial, log)
         self._log = log
-        self._start_at_head = start_at_head
-        self._loaded = False
+        self._registered = asyncio.get_running_loop().create_task(self._register(initial))
         self._reader: Reader | None = None
         self._reader_next = 0  # the offset the reader delivers next
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
-        await self._load()
+        await self._registered
         if self._reader is None or self._reader_next != self._position + 1:
             await self.close()
             self._reader, self._reader_next = await self._log.reader(self._position + 1), self._position + 1
@@ -326,11 +335,11 @@ class JetStreamConsumer(LogConsumer):
         return records
 
     async def ack(self, offset: int) -> None:
-        await self._load()
+        await self._registered
         await super().ack(offset)
 
     async def committed(self) -> int:
-        await self._load()
+        await self._registered
         return self._committed
 
     async def close(self) -> None:
@@ -338,16 +347,12 @@ class JetStreamConsumer(LogConsumer):
             await self._reader.close()
             self._reader = None
 
-    async def _load(self) -> None:
-        """Register on first use: the stored cursor, else 0 or the head (`start_at_head`)."""
-        if self._loaded:
-            return
+    async def _register(self, initial: int) -> None:
         stored = await self._log.load_cursor(self.name)
         if stored is None:
-            stored = await self._log.head_offset() if self._start_at_head else 0
-            await self._log.save_cursor(self.name, stored)
-        self._committed = self._position = stored
-        self._loaded = True
+            await self._log.save_cursor(self.name, initial)
+        else:
+            self._committed = self._position = stored
 
 
 async def _add_or_update_stream(js, config) -> None:
