@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import gc
+import socket
 import sys
 import tempfile
 import time
@@ -83,14 +84,17 @@ async def baseline_throughput(sink_url: str, events: int, concurrency: int) -> f
         return events / (time.perf_counter() - started)
 
 
-async def router_throughput(sink_url: str, events: int, work_dir: Path, batching: bool) -> float:
-    """events/s from the SQLite event log through a router to the sink.
+async def router_throughput(sink_url: str, events: int, work_dir: Path, batching: bool, log_url: str = "") -> float:
+    """events/s from the event log (SQLite, or JetStream at `log_url`) through a router to the sink.
 
     The events are in the log before the timed part starts: a first router registers the
     instance's cursor and stops, the events are appended, and a second router delivers them.
     So the time is delivery's alone (in `segue serve` the log's writer runs in its own process).
     """
-    settings = Settings.load(environ={}, data_dir=work_dir / ("batching" if batching else "single"), log_writer_process=False)
+    name = ("batching" if batching else "single") + ("-nats" if log_url else "")
+    settings = Settings.load(environ={}, data_dir=work_dir / name, log_writer_process=False, log_url=log_url,
+                             allow_private_destinations=True,  # the sink is on 127.0.0.1
+                             log_stream=f"BENCH{uuid.uuid4().hex[:8].upper()}")
     store = Store.open(settings)
     plane = ControlPlane(store)
     source = plane.create_source(OPERATOR, "bench", "python")
@@ -113,6 +117,8 @@ async def router_throughput(sink_url: str, events: int, work_dir: Path, batching
             return events / (time.perf_counter() - started)
     finally:
         await router.stop()
+        if log_url:
+            await event_log.delete_everything()  # the benchmark's stream and cursors
         await event_log.close()
         await retries.close()
         await stats.close()
@@ -184,17 +190,38 @@ async def run(args: argparse.Namespace, work_dir: Path) -> None:
         baseline = await baseline_throughput(sink_url, args.events, concurrency=8)
         routed = await router_throughput(sink_url, args.events, work_dir, batching=False)
         batched = await router_throughput(sink_url, args.events * 5, work_dir, batching=True)
+        on_nats = await router_throughput(sink_url, args.events * 5, work_dir, True, args.nats) if args.nats else None
         p50, p99, sent = await end_to_end_latency(sink_url, args.rate, args.seconds, work_dir)
     finally:
         sink.stop()
     report([
         ("events/s to a batching destination (webhook, 1,000 per call)", f"{batched:,.0f}",
          f"ratio to single-event baseline {batched / baseline:.1f}; floor 10,000", _verdict(batched >= 10_000)),
+        *_nats_rows(on_nats, batched, args.nats),
         ("events/s to a non-batching destination", f"{routed:,.0f}",
          f"baseline {baseline:,.0f} (ratio {routed / baseline:.2f}); floor 2,000", _verdict(routed >= 2_000)),
         (f"end-to-end latency at {args.rate:,}/s ({sent:,} events)", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
          "floor: p99 < 1,000 ms", _verdict(p99 < 1_000)),
     ])
+
+
+def _nats_rows(on_nats: float | None, embedded: float, url: str) -> list[tuple[str, str, str, str]]:
+    """The same batching run with the event log on JetStream (issue "Beyond one machine")."""
+    if on_nats is None:
+        return [("events/s to a batching destination, log on NATS JetStream", "not run",
+                 f"no NATS at {url or '--nats'}", "")]
+    ratio = on_nats / embedded
+    return [("events/s to a batching destination, log on NATS JetStream", f"{on_nats:,.0f}",
+             f"{ratio:.2f}x the embedded log's; floor 0.70x", _verdict(ratio >= 0.7))]
+
+
+def _nats_available(url: str) -> bool:
+    host, _, port = url.removeprefix("nats://").partition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port or 4222)), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def _verdict(ok: bool) -> str:
@@ -206,7 +233,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events for the throughput runs (default 20,000)")
     parser.add_argument("--rate", type=int, default=1_000, help="events/s for the latency run (default 1,000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10 s)")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222",
+                        help="NATS server for the run with the log on JetStream ('' skips it)")
     args = parser.parse_args(argv)
+    if args.nats and not _nats_available(args.nats):
+        console.print(f"no NATS server at {args.nats}: the JetStream run is skipped")
+        args.nats = ""
     uvloop.install()  # the event loop `segue serve` runs on
     with tempfile.TemporaryDirectory(prefix="segue-bench-") as work:
         asyncio.run(run(args, Path(work)))
