@@ -61,7 +61,8 @@ def start_segue(work_dir: Path) -> Target:
         check=True, capture_output=True, text=True,
     )
     write_key = json.loads(created.stdout)["write_key"]
-    command = segue_command("serve", "--host", HOST, "--port", "{port}", "--data-dir", str(data_dir))
+    command = segue_command("serve", "--host", HOST, "--port", "{port}", "--data-dir", str(data_dir),
+                            "--allow-private-destinations")  # the delivery benchmark's sink is on 127.0.0.1
     return _start("segue", command, write_key, work_dir)
 
 

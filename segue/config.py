@@ -7,11 +7,16 @@ then passed down. No other module reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 ENV_PREFIX = "SEGUE_"
+# Shorter environment names some settings also answer to.
+ENV_ALIASES = {"disk_budget_bytes": "SEGUE_DISK_BUDGET", "disk_min_free_bytes": "SEGUE_DISK_MIN_FREE"}
+SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+              "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class Settings:
     max_batch_bytes: int = 500 * 1024
     max_batch_messages: int = 2500
     unknown_write_key_status: int = 401
+    # Per write key: requests per second it may send on average (0: no limit, the default, as one
+    # machine's own capacity is the limit) and the burst allowed above that (0: one second's
+    # worth); over it the Tracking API answers 429 with Retry-After (docs/tracking-api.md).
+    write_key_rate_limit: float = 0.0
+    write_key_burst: int = 0
 
     # Event log: "" keeps it in SQLite files in the data dir; nats://HOST:4222 puts it on NATS
     # JetStream, shared by every node (docs/scale-out.md).
@@ -46,6 +56,12 @@ class Settings:
     prune_interval_seconds: float = 600.0
     dedup_flush_keys: int = 100_000  # dedup keys kept in memory before one bulk write to dedup.db
     log_writer_process: bool = True  # group commit in a child process, beside ingest (see log/writer_process.py)
+
+    # Disk budget of the data dir (docs/disk.md). Sizes in the environment may be written 10GB, 500MB...
+    disk_budget_bytes: int = 0  # SEGUE_DISK_BUDGET; 0: no budget, only the free-space floor applies
+    disk_min_free_bytes: int = 256 * 1024**2  # SEGUE_DISK_MIN_FREE; refuse ingest below this much free space
+    disk_high_water: float = 0.9  # past this share of the budget, retention runs early
+    disk_check_seconds: float = 1.0  # how often the data dir's usage is measured
 
     # Raw archive and Replay (docs/replay-and-archive.md).
     archive_enabled: bool = True  # write every accepted event to <data_dir>/archive
@@ -63,6 +79,10 @@ class Settings:
     breaker_failures: int = 20  # consecutive retryable failures that pause a destination
     breaker_open_seconds: float = 30.0  # first pause before one probe request (doubles, up to 10 min)
 
+    # Destinations (HTTP, streams, test sends, OAuth) may reach loopback, private, link-local and
+    # other non-public addresses only when this is set (docs/destinations.md, "Security").
+    allow_private_destinations: bool = False
+
     # How often running processes look for config changes made elsewhere (CLI, app, API).
     config_poll_seconds: float = 0.5
 
@@ -79,8 +99,10 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None:
+            raw = environ.get(ENV_PREFIX + f.name.upper(), environ.get(ENV_ALIASES.get(f.name, "")))
+            if raw is not None and f.name.endswith("_bytes"):
+                values[f.name] = parse_size(raw)
+            elif raw is not None:
                 values[f.name] = _coerce(cls.__dataclass_fields__[f.name].default, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
@@ -96,6 +118,15 @@ class Settings:
 
     def ensure_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def parse_size(raw: str) -> int:
+    """A byte count from `123`, `500MB`, `10GB` or `2GiB` (decimal KB/MB/GB, binary KiB/MiB/GiB)."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]I?B?|B)?", raw.strip().upper())
+    unit = found and (found.group(2) or "")
+    if not found or (unit not in SIZE_UNITS and unit + "B" not in SIZE_UNITS):
+        raise ValueError(f"not a size: {raw!r} (write e.g. 500MB, 10GB or a number of bytes)")
+    return int(float(found.group(1)) * SIZE_UNITS.get(unit, SIZE_UNITS.get(unit + "B", 1)))
 
 
 def _coerce(default: Any, raw: str) -> Any:

@@ -8,7 +8,9 @@
     ├── ConfigError           settings or configuration that cannot work (permanent)
     │   ├── Conflict          a name already taken, or a change racing another (permanent)
     │   └── PlanLimit         the workspace's plan does not allow it (permanent)
+    ├── RateLimited           a write key sent more than its rate limit (retryable, 429)
     └── StorageUnavailable    the event log cannot take writes right now (retryable)
+        └── StorageFull       the data dir is over its disk budget or the disk nearly full (retryable)
 
 Two markers say what a caller may do next: `Retryable` (try again later, with backoff) and
 `Permanent` (trying again gives the same answer). Every error has a stable `code` that the
@@ -79,6 +81,19 @@ class PlanLimit(ConfigError):
     status = 403
 
 
+class RateLimited(SegueError, Retryable):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
+
 class StorageUnavailable(SegueError, Retryable):
     code = "storage_unavailable"
     status = 503
+
+
+class StorageFull(StorageUnavailable):
+    code = "storage_full"

@@ -23,11 +23,13 @@ from starlette.routing import Mount, Route
 from segue.config import Settings
 from segue.control import Actor, ControlPlane
 from segue.control import oauth
+from segue.control.device import DeviceSite
 from segue.control.oauth import refresh_due_tokens
 from segue.destinations.registry import load_catalog
 from segue.log import open_log
 from segue.log.protocol import EventLog
 from segue.pipeline.archive import start_archiver
+from segue.pipeline.disk import relieve_pressure, watcher_for
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
@@ -39,6 +41,7 @@ from segue.store.secrets import load_secret_key
 from segue.web.api import build_api
 from segue.web.api.errors import http_error
 from segue.web.app import build_web_app
+from segue.web.device import LIBRARY, device_routes
 from segue.web.tracking import TrackingAPI
 
 log = logging.getLogger(__name__)
@@ -54,10 +57,12 @@ class Runtime:
         self.store = store or Store.open(settings)
         self.log = event_log or open_log(settings)
         self.sources = SourceDirectory(self.store, settings.config_poll_seconds)
-        self.ingestor = Ingestor(settings, self.log, self.sources)
+        self.disk = watcher_for(settings, relieve=lambda: relieve_pressure(self.log, self.archiver))  # docs/disk.md
+        self.ingestor = Ingestor(settings, self.log, self.sources, disk=self.disk)
         self.catalog = load_catalog()
         self.retries, self.delivery_stats = open_delivery_stores(settings)
         self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats,
+                                  allow_private_destinations=settings.allow_private_destinations,
                                   replay_jobs=ReplayJobs(settings))
         self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
                              renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
@@ -71,6 +76,7 @@ class Runtime:
         ensure_default_warehouse(self.plane)
         await self.log.start()
         self.archiver = await start_archiver(self.settings, self.log)
+        await self.disk.start()
         await self.source_counts.start()
         await self.router.start()
         await self.syncs.start()
@@ -112,6 +118,7 @@ class Runtime:
                 await task
         await self.syncs.stop()
         await self.router.stop()
+        await self.disk.stop()
         if self.archiver is not None:
             await self.archiver.stop()
         await self.source_counts.stop()
@@ -146,12 +153,14 @@ def ensure_default_warehouse(plane: ControlPlane) -> None:
 
 
 def build_app(runtime: Runtime) -> Callable:
-    """The ASGI app: Tracking API routes first, then /healthz, the REST API (/api) and the app (/)."""
+    """The ASGI app: Tracking API routes first, then /healthz, device mode's settings and bundles
+    (segue/web/device.py), the REST API (/api) and the app (/)."""
     api = build_api(runtime.plane)
     api.state.public_url = runtime.settings.public_url  # where OAuth logins come back to
     web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url,
                             source_counts=runtime.source_counts)
-    routes = [Route("/healthz", _healthz), Mount("/api", app=api), Mount("/", app=web_app)]  # the app: the rest
+    device = device_routes(DeviceSite(runtime.store, runtime.catalog, LIBRARY), runtime.settings)
+    routes = [Route("/healthz", _healthz), *device, Mount("/api", app=api), Mount("/", app=web_app)]  # the app: the rest
     fallback = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
 

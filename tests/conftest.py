@@ -31,9 +31,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The tests deliver to servers on 127.0.0.1: allow private destinations in this process
+# (settings built with Settings.load() from the environment) and in every `segue` subprocess.
+os.environ["SEGUE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
+
+
 def _clean_environment(data_dir: Path) -> dict[str, str]:
     environ = {key: value for key, value in os.environ.items() if not key.startswith("SEGUE_")}
     environ["SEGUE_DATA_DIR"] = str(data_dir)
+    environ["SEGUE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
     return environ
 
 

@@ -117,8 +117,9 @@ def control_plane(data_dir: Path | None, database_url: str | None) -> Iterator[A
     """A `ControlPlane` over the config store that the options point at."""
     from segue.control import ControlPlane
 
-    with open_store(load_settings(data_dir, database_url)) as store:
-        yield ControlPlane(store)
+    settings = load_settings(data_dir, database_url)
+    with open_store(settings) as store:
+        yield ControlPlane(store, allow_private_destinations=settings.allow_private_destinations)
 
 
 def operator() -> Any:

@@ -28,11 +28,16 @@ def serve(
     ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
+    allow_private_destinations: Annotated[
+        bool, typer.Option("--allow-private-destinations",
+                           help="Let destinations reach loopback and private addresses (SEGUE_ALLOW_PRIVATE_DESTINATIONS=1).")
+    ] = False,
 ) -> None:
     """Run Segue (the Tracking API, the REST API and cloud-mode delivery) in this process until interrupted."""
     from segue.server import serve as run_server
 
-    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url))
+    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url,
+                              allow_private_destinations=allow_private_destinations or None))
 
 
 @secret_key_app.command("generate")

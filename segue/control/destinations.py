@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from segue.control.access import Actor, require_write
 from segue.control.plans import require_feature
-from segue.control.settings import checked_settings
+from segue.control.settings import checked_settings, fields_for_mode
 from segue.control.tester import send_test_event
 from segue.control.views import destination_view, filter_view
 from segue.destinations.settings import updated_values, validate_settings
@@ -57,7 +57,7 @@ class DestinationUseCases:
         values = {**self._copied_values(copy_from, slug), **(settings or {})}
         mode = self._checked_mode(destination, source_record, mode)
         public, secrets = checked_settings(destination.settings, values, complete=enabled,
-                                           only=_fields_for_mode(destination, mode))
+                                           only=fields_for_mode(destination, mode))
         record = self.store.create_destination(
             source_id=source_record.id, catalog_slug=slug, name=name or destination.name, mode=mode,
             enabled=enabled, settings=public, secrets=secrets, actor=actor.name,
@@ -83,7 +83,7 @@ class DestinationUseCases:
         values = updated_values(model, record.settings, record.secrets, settings or {})
         will_be_enabled = record.enabled if enabled is None else enabled
         public, secrets = checked_settings(model, values, complete=will_be_enabled,
-                                           only=_fields_for_mode(destination, mode or record.mode))
+                                           only=fields_for_mode(destination, mode or record.mode))
         if mode is not None and mode != record.mode:
             self._checked_mode(destination, self.store.get_source(record.source_id), mode, record.id)
         changes = {"name": name, "enabled": enabled, "mode": mode}
@@ -102,7 +102,8 @@ class DestinationUseCases:
         record = self.store.get_destination(destination_id)
         destination = self.catalog.get(record.catalog_slug)
         settings = validate_settings(destination.settings, {**record.settings, **record.secrets})
-        return send_test_event(destination, settings, record.secrets.values(), event_type, event)
+        return send_test_event(destination, settings, record.secrets.values(), event_type, event,
+                               allow_private=self.allow_private_destinations)
 
     async def delivery_summary(self, destination_id: str, since_seconds: float | None = None) -> dict:
         """Event delivery (spec 4.5): delivered, retried, failed, filtered, latency, recent failures."""
@@ -177,11 +178,6 @@ class DestinationUseCases:
         limit = MAX_CLOUD_INSTANCES if mode == "cloud" or source.type != "javascript" else 1
         if len(siblings) >= limit:
             raise ConfigError(f"source {source.name!r} already has {limit} {mode}-mode {destination.name} instance(s), the most it can have")
-
-
-def _fields_for_mode(destination: Any, mode: str) -> tuple[str, ...] | None:
-    """The settings a device-mode instance needs (its plugin's); None: all of them (cloud)."""
-    return destination.device.settings if mode == "device" and destination.device else None
 
 
 def _check_filter(title: str, condition: str, actions: list) -> None:

@@ -11,6 +11,7 @@ secret setting. `refresh` renews one instance's access token (grant_type=refresh
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -25,6 +26,7 @@ import httpx
 from segue.control.access import Actor, require_write
 from segue.destinations.common import basic_auth
 from segue.errors import ConfigError, SegueError
+from segue.pipeline.addresses import httpx_client
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ class OAuthFlow:
         if not code:
             raise OAuthError(f"{destination.name} sent no authorization code back")
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(self.public_url)}
-        token = request_token(destination, record, form, self.client)
+        token = request_token(destination, record, form, self.client, _allow_private(self.plane))
         return _save(self.plane, record, token, self.clock())
 
 
@@ -142,8 +144,12 @@ def _client_credentials(destination: Any, record: Any) -> tuple[str, str]:
     return client_id, client_secret
 
 
-def request_token(destination: Any, record: Any, form: Mapping[str, str], client: httpx.Client | None = None) -> dict:
-    """POST the form to the token endpoint with the client's credentials; the JSON token response."""
+def request_token(destination: Any, record: Any, form: Mapping[str, str], client: httpx.Client | None = None,
+                  allow_private: bool = False) -> dict:
+    """POST the form to the token endpoint with the client's credentials; the JSON token response.
+
+    Without `client`, a token endpoint at a private address is refused unless `allow_private`.
+    """
     client_id, client_secret = _client_credentials(destination, record)
     headers = {"Accept": "application/json"}
     if destination.slug in BASIC_CLIENT_AUTH:
@@ -151,8 +157,9 @@ def request_token(destination: Any, record: Any, form: Mapping[str, str], client
     else:
         form = {**form, "client_id": client_id, "client_secret": client_secret}
     try:
-        response = (client or httpx).post(destination.oauth.token_url, data=dict(form), headers=headers,
-                                          timeout=TOKEN_TIMEOUT_SECONDS)
+        with contextlib.nullcontext(client) if client else httpx_client(allow_private) as session:
+            response = session.post(destination.oauth.token_url, data=dict(form), headers=headers,
+                                    timeout=TOKEN_TIMEOUT_SECONDS)
     except httpx.HTTPError as error:
         raise OAuthError(f"could not reach {destination.name}'s token endpoint: {error}") from None
     return _token(destination, response)
@@ -194,6 +201,10 @@ def _expires_at(token: Mapping, now: float) -> int | None:
         return None
 
 
+def _allow_private(plane: Any) -> bool:
+    return bool(getattr(plane, "allow_private_destinations", False))
+
+
 def _save(plane: Any, record: Any, token: Mapping, now: float) -> dict:
     model = plane.catalog.get(record.catalog_slug).settings
     return plane.update_destination(ACTOR, record.id, settings=token_settings(token, model, now))
@@ -208,7 +219,8 @@ def refresh(plane: Any, destination_id: str, now: float | None = None, client: h
     refresh_token = record.secrets.get("refreshToken")
     if not refresh_token:
         raise OAuthError(f"{destination.name} has no refresh token: log in to {destination.name} again")
-    token = request_token(destination, record, {"grant_type": "refresh_token", "refresh_token": refresh_token}, client)
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    token = request_token(destination, record, form, client, _allow_private(plane))
     return _save(plane, record, token, time.time() if now is None else now)
 
 

@@ -26,8 +26,10 @@ class ControlPlane(SourceUseCases, DestinationUseCases, MappingUseCases, Warehou
     """Checks roles, plans and settings, then saves through the config store."""
 
     def __init__(self, store: Store, catalog: Catalog | None = None, engines: Mapping | None = None,
-                 delivery_stats: Any | None = None, replay_jobs: Any | None = None) -> None:
+                 delivery_stats: Any | None = None, replay_jobs: Any | None = None,
+                 allow_private_destinations: bool = False) -> None:
         self.store = store
+        self.allow_private_destinations = allow_private_destinations  # test sends and OAuth may reach private addresses
         self.catalog = catalog if catalog is not None else load_catalog()
         self.engines = engines if engines is not None else WAREHOUSE_ENGINES
         self.delivery_stats = delivery_stats  # the router's event delivery records

@@ -7,7 +7,7 @@ be valid either way. A device-mode instance is held only to the settings its plu
 
 from __future__ import annotations
 
-from typing import Collection, Mapping
+from typing import Any, Collection, Mapping
 
 from segue.destinations.settings import (
     InvalidSettings,
@@ -27,7 +27,7 @@ def checked_settings(model: type, values: Mapping, *, complete: bool,
     try:
         return split_secrets(validate_settings(model, values))
     except InvalidSettings as error:
-        keep = _names_and_aliases(model, only) if only is not None else None
+        keep = names_and_aliases(model, only) if only is not None else None
         if any(not _tolerated(problem, complete, keep) for problem in error.details["errors"]):
             raise
         return _split_as_given(model, values)
@@ -42,7 +42,13 @@ def _tolerated(problem: Mapping, complete: bool, only: frozenset[str] | None) ->
     return only is not None and problem["field"] == ""
 
 
-def _names_and_aliases(model: type, names: Collection[str]) -> frozenset[str]:
+def fields_for_mode(destination: Any, mode: str) -> tuple[str, ...] | None:
+    """The settings a device-mode instance needs (its plugin's); None: all of them (cloud)."""
+    return destination.device.settings if mode == "device" and destination.device else None
+
+
+def names_and_aliases(model: type, names: Collection[str]) -> frozenset[str]:
+    """`names` (python names of the model's fields) and their aliases (`apiKey`)."""
     fields = model.model_fields
     return frozenset(names) | {fields[name].alias for name in names if name in fields and fields[name].alias}
 

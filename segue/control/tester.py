@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 import httpx
 
 from segue.errors import ConfigError
+from segue.pipeline.addresses import httpx_client
 from segue.pipeline.delivery import redactor
 
 TIMEOUT_SECONDS = 5.0  # a destination must answer within 5 s (spec section 4.4)
@@ -42,15 +43,19 @@ _SAMPLE_FIELDS = {
 }
 
 
-def send_test_event(destination: Any, settings: Any, secrets: Iterable[str], event_type: str, event: Mapping | None) -> dict:
-    """Translate the event for `destination` and send it; a report of every request made."""
+def send_test_event(destination: Any, settings: Any, secrets: Iterable[str], event_type: str, event: Mapping | None,
+                    allow_private: bool = False) -> dict:
+    """Translate the event for `destination` and send it; a report of every request made.
+
+    Like delivery, it reaches only public addresses unless `allow_private` (segue/pipeline/addresses.py).
+    """
     translate = destination.translations.get(event_type)
     if translate is None:
         raise ConfigError(f"{destination.name} does not take {event_type} events; it takes {', '.join(destination.methods)}")
     message = dict(event) if event else sample_event(event_type)
     requests = translate(message, settings)
     redact = redactor(secrets)
-    with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+    with httpx_client(allow_private, timeout=TIMEOUT_SECONDS) as client:
         exchanges = [_exchange(client, request, redact) for request in requests]
     delivered = bool(exchanges) and all(200 <= (item["response"] or {}).get("status", 0) < 300 for item in exchanges)
     return {"type": event_type, "event": message, "delivered": delivered, "requests": exchanges}

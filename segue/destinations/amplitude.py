@@ -214,7 +214,6 @@ DESTINATION = Destination(
     docs_url="https://amplitude.com/docs/apis/analytics/http-v2",
     settings=Settings,
     translations={method: translate for method in METHODS},
-    modes=("cloud", "device"),
     replay=True,
     presets=method_presets(METHODS),
     batch=translate_batch,

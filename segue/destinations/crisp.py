@@ -10,6 +10,13 @@ Crisp has no create-or-update call: adding a profile that exists answers a confl
 one that does not exist answers not found. identify updates, because the people who matter to
 a chat team are already known to Crisp (the chatbox creates a profile when a visitor gives
 their email); an update for an unknown email fails visibly in the delivery log.
+
+Device mode runs the Crisp chatbox on the website instead (`device/crisp.js`, website ID only:
+the plugin token never reaches browsers): `window.CRISP_WEBSITE_ID` and
+`https://client.crisp.chat/l.js`, then identify pushes `["set", "user:email", [email]]`,
+`user:nickname`, `user:phone`, `user:avatar`, `user:company`, `session:segments` and the other flat
+traits (and the userId as `user_id`) as `["set", "session:data", [[[key, value], ...]]]`, and
+track pushes `["set", "session:event", [[[<event name>, <flat properties>, <color>]]]]`.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from segue.destinations.common import (
     require_event_name,
     text,
 )
-from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, DestinationSettings, Device, Request
 
 API = "https://api.crisp.chat/v1"
 PROFILE_TRAITS = ("email", "name", "firstName", "first_name", "lastName", "last_name", "phone", "avatar",
@@ -113,6 +120,7 @@ def interpret(status: int, body: bytes) -> str | None:
 
 
 METHODS = ("track", "identify")
+DEVICE = Device(plugin="crisp.js", settings=("website_id", "event_color"), methods=("track", "identify"))
 
 DESTINATION = Destination(
     slug="crisp",
@@ -126,7 +134,9 @@ DESTINATION = Destination(
     docs_url="https://docs.crisp.chat/references/rest-api/v1/",
     settings=Settings,
     translations={"track": track, "identify": identify},
+    modes=("cloud", "device"),
     platforms=("browser", "mobile", "server"),
+    device=DEVICE,
     presets=method_presets(METHODS),
     interpret=interpret,
 )

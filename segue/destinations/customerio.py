@@ -3,6 +3,13 @@
 identify adds or updates a person (PUT /customers/{id}); track, page and screen become events
 of that person, or anonymous events (POST /events) before the person is known; alias merges
 the anonymous profile into the known one. Auth is HTTP Basic with the site id and API key.
+
+Device mode runs Customer.io's JavaScript snippet on the website instead (`device/customerio.js`,
+site id and region only: the API key never reaches browsers): the `_cio` queue and
+`https://assets.customer.io/assets/track.js` (`track-eu.js` in the EU) with automatic page
+views off, then identify becomes `_cio.identify({id: userId, ...traits, created_at})` (the
+snippet needs an id, so anonymous identify calls are not sent), track
+`_cio.track(event, properties)` and page `_cio.page(url, properties)`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from segue.destinations.common import (
     trait,
     unix_seconds,
 )
-from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, DestinationSettings, Device, Request
 from segue.errors import InvalidMessage
 
 HOSTS = {"US": "https://track.customer.io/api/v1", "EU": "https://track-eu.customer.io/api/v1"}
@@ -133,6 +140,8 @@ def interpret(status: int, body: bytes) -> str | None:
 
 METHODS = ("track", "identify", "page", "screen", "alias")
 
+DEVICE = Device(plugin="customerio.js", settings=("site_id", "region"), methods=("page", "track", "identify"))
+
 DESTINATION = Destination(
     slug="customerio",
     name="Customer.io",
@@ -147,6 +156,7 @@ DESTINATION = Destination(
     translations={"track": track, "identify": identify, "page": page, "screen": screen, "alias": alias},
     modes=("cloud", "device"),
     platforms=("browser", "mobile", "server"),
+    device=DEVICE,
     replay=True,
     presets=method_presets(METHODS),
     interpret=interpret,

@@ -6,6 +6,12 @@ timestamp_micros}], user_properties, user_location, device, ip_override}`. Auth 
 API secret in the query string. The protocol answers 2xx even for bad payloads; only its debug
 endpoint (/debug/mp/collect) returns `validationMessages`. Segment's e-commerce events become
 GA4's recommended events (purchase, add_to_cart, view_item...) with their `items[]`.
+
+Device mode runs gtag.js on the website instead (`device/google-analytics-4.js`, measurement ID
+only: the API secret never reaches browsers): `gtag('config', <id>, {send_page_view: false})`,
+then page becomes `gtag('event', 'page_view', {page_location, page_title, page_referrer})`, track
+the same recommended or custom event and parameters as above, and identify
+`gtag('set', {user_id})` plus `gtag('set', 'user_properties', ...)` from the chosen traits.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from segue.destinations.common import (
     require_event_name,
     text,
 )
-from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, DestinationSettings, Device, Request
 from segue.errors import InvalidMessage
 
 HOSTS = {"global": "https://www.google-analytics.com", "EU": "https://region1.google-analytics.com"}
@@ -278,6 +284,10 @@ def interpret(status: int, body: bytes) -> str | None:
 
 
 METHODS = ("track", "page", "screen")
+DEVICE = Device(
+    plugin="google-analytics-4.js", settings=("measurement_id", "user_property_traits", "lowercase_event_names"),
+    methods=("page", "track", "identify"),
+)
 
 DESTINATION = Destination(
     slug="google-analytics-4",
@@ -292,7 +302,9 @@ DESTINATION = Destination(
     docs_url="https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference",
     settings=Settings,
     translations={method: translate for method in METHODS},
+    modes=("cloud", "device"),
     platforms=("browser", "mobile", "server"),
+    device=DEVICE,
     presets=method_presets(METHODS),
     batch=translate_batch,
     batch_size=BATCH_SIZE,

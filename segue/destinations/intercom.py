@@ -8,6 +8,13 @@ Every request pins `Intercom-Version: 1.4`. The 2.x Contacts API has no create-o
 creating an existing contact answers 409, updating or attaching needs Intercom's own ids, which
 only a prior lookup can give, and a translation makes no lookups. The 1.4 Users and Companies
 endpoints are documented upserts keyed by the customer's own ids, and Intercom still accepts 1.4.
+
+Device mode runs the Intercom Messenger on the website instead (`device/intercom.js`, app ID and
+region only: the access token never reaches browsers): the Messenger snippet loads
+`https://widget.intercom.io/widget/<app id>`; the first call boots it with
+`Intercom('boot', {app_id, api_base, user_id, email, name, created_at, ...})`, identify and group
+then `Intercom('update', ...)` the user or their company, page calls `Intercom('update')` (which
+checks for new messages), and track `Intercom('trackEvent', <event name>, <flat properties>)`.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from segue.destinations.common import (
     trait,
     unix_seconds,
 )
-from segue.destinations.contract import Destination, DestinationSettings, Request
+from segue.destinations.contract import Destination, DestinationSettings, Device, Request
 
 HOSTS = {"US": "https://api.intercom.io", "EU": "https://api.eu.intercom.io", "AU": "https://api.au.intercom.io"}
 API_VERSION = "1.4"
@@ -53,6 +60,9 @@ COMPANY_TRAITS = ("name", "plan", "industry", "website", "employees", "createdAt
 class Settings(DestinationSettings):
     access_token: SecretStr = Field(title="Access Token", description="The Intercom app's access token.")
     region: Literal["US", "EU", "AU"] = Field("US", description="Where the Intercom workspace is hosted.")
+    app_id: str | None = Field(
+        None, title="App ID", pattern=r"^[a-z0-9]+$",
+        description="The workspace's app ID (Settings > Installation); device mode loads the Messenger with it.")
 
 
 def _headers(settings: Settings) -> dict[str, str]:
@@ -167,6 +177,7 @@ def _error(error: object) -> str:
 
 
 METHODS = ("track", "identify", "group")
+DEVICE = Device(plugin="intercom.js", settings=("app_id", "region"), methods=("page", "track", "identify", "group"))
 
 DESTINATION = Destination(
     slug="intercom",
@@ -180,7 +191,9 @@ DESTINATION = Destination(
     docs_url="https://developers.intercom.com/docs/references/1.4/rest-api/users/create-or-update-user",
     settings=Settings,
     translations={"track": track, "identify": identify, "group": group},
+    modes=("cloud", "device"),
     platforms=("browser", "mobile", "server"),
+    device=DEVICE,
     replay=True,
     presets=method_presets(METHODS),
     rate_limit=166.0,  # 10,000 requests a minute per app (Intercom API docs, "Rate limiting")

@@ -4,6 +4,14 @@ Events carry `$insert_id` (from messageId) so retries never double count, and bo
 and `$device_id` so Mixpanel's Simplified ID Merge links anonymous and known activity. For
 projects on the Original ID Merge system, identify also sends `$identify` and alias sends
 `$create_alias`, both through /import as Mixpanel's identity reference allows.
+
+Device mode runs Mixpanel's JavaScript library on the website instead (`device/mixpanel.js`,
+project token, region and page/group options only: secrets never reach browsers):
+`mixpanel.init(token, {api_host, track_pageview: false})`, then page becomes
+`mixpanel.track('Loaded a Page' or 'Viewed <category> <name> Page', properties)`, track
+`mixpanel.track(event, properties)`, identify `mixpanel.identify(userId)` and
+`mixpanel.people.set` with the reserved traits renamed as above, group
+`mixpanel.set_group(<group key>, groupId)` and alias `mixpanel.alias(userId, previousId)`.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from segue.destinations.contract import (
     METHODS,
     Destination,
     DestinationSettings,
+    Device,
     Request,
 )
 from segue.errors import InvalidMessage
@@ -227,6 +236,11 @@ def interpret(status: int, body: bytes) -> str | None:
     return "; ".join([str(parsed["error"]), *failures[:5]])
 
 
+DEVICE = Device(
+    plugin="mixpanel.js", settings=("project_token", "region", "consolidate_page_calls", "group_key"),
+    methods=("page", "track", "identify", "group", "alias"),
+)
+
 DESTINATION = Destination(
     slug="mixpanel",
     name="Mixpanel",
@@ -240,6 +254,7 @@ DESTINATION = Destination(
     settings=Settings,
     translations={method: TRANSLATIONS[method] for method in METHODS},
     modes=("cloud", "device"),
+    device=DEVICE,
     replay=True,
     presets=method_presets(METHODS),
     batch=translate_batch,

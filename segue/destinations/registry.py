@@ -139,12 +139,13 @@ def serialize(destination: Destination) -> dict:
 
 
 def _connection_modes(destination: Destination) -> dict:
-    """Per mode, the source kinds it serves; device mode never serves server sources."""
+    """Per mode, the source kinds it serves. Device mode serves websites only: its plugins are
+    JavaScript for analytics.js (no mobile SDK plugins), and never server sources."""
     def kinds(mode: str) -> dict:
         on = mode in destination.modes
         return {
             "web": on and "browser" in destination.platforms,
-            "mobile": on and "mobile" in destination.platforms,
+            "mobile": on and mode == "cloud" and "mobile" in destination.platforms,
             "server": on and mode == "cloud" and "server" in destination.platforms,
         }
     return {"cloud": kinds("cloud"), "device": kinds("device")}

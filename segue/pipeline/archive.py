@@ -49,10 +49,15 @@ def archive_root(data_dir: Path | str) -> Path:
 
 def hour_dir(root: Path, source_id: str, hour_ms: int) -> Path:
     """The directory of one source's hour (any epoch millisecond inside that hour)."""
+    hour = datetime.fromtimestamp(hour_ms // HOUR_MS * 3600, UTC)
+    return source_dir(root, source_id) / f"{hour:%Y}" / f"{hour:%m}" / f"{hour:%d}" / f"{hour:%H}"
+
+
+def source_dir(root: Path, source_id: str) -> Path:
+    """One source's part of the archive; ValueError for an id that could lead out of it."""
     if not SAFE_ID.fullmatch(source_id) or source_id.strip(".") == "":
         raise ValueError(f"not a source id: {source_id!r}")
-    hour = datetime.fromtimestamp(hour_ms // HOUR_MS * 3600, UTC)
-    return root / source_id / f"{hour:%Y}" / f"{hour:%m}" / f"{hour:%d}" / f"{hour:%H}"
+    return root / source_id
 
 
 # Writing --------------------------------------------------------------------------------------
@@ -240,11 +245,23 @@ def iter_archive(data_dir: Path | str, source_id: str, start: datetime, end: dat
     """A source's archived events with start <= receivedAt < end, in receivedAt order, each
     messageId once (a crash may have written a record twice). Naive datetimes are UTC."""
     start_ms, end_ms = epoch_ms(start), epoch_ms(end)
-    root = archive_root(data_dir)
-    for hour_ms in range(start_ms // HOUR_MS * HOUR_MS, end_ms, HOUR_MS):
-        for received_ms, event in _read_hour(hour_dir(root, source_id, hour_ms)):
+    for directory in _hour_dirs(source_dir(archive_root(data_dir), source_id), start_ms // HOUR_MS * HOUR_MS, end_ms):
+        for received_ms, event in _read_hour(directory):
             if start_ms <= received_ms < end_ms:
                 yield event
+
+
+def _hour_dirs(source_root: Path, start_ms: int, end_ms: int) -> Iterator[Path]:
+    """The source's archived hours in [start_ms, end_ms), oldest first. Only the hours that exist
+    are visited, so a range of centuries costs no more than the archive's size."""
+    found = sorted(source_root.glob("[0-9]*/[0-9]*/[0-9]*/[0-9]*")) if source_root.is_dir() else []
+    for directory in found:
+        try:
+            hour = datetime(*(int(part) for part in directory.parts[-4:]), tzinfo=UTC)
+        except ValueError:
+            continue
+        if start_ms <= epoch_ms(hour) < end_ms:
+            yield directory
 
 
 def epoch_ms(moment: datetime) -> int:

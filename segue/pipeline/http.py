@@ -6,7 +6,8 @@ benchmark sink, 8 concurrent requests on uvloop: httpx ~600 requests/s, aiohttp 
 docs/benchmarks.md). httpx stays for the control plane's one-off calls (test events, OAuth).
 
 The session is created on first use, inside the running event loop, and reuses connections
-per host. Redirects are not followed: a destination that answers 3xx is told so.
+per host. Redirects are not followed: a destination that answers 3xx is told so. Unless
+`allow_private` is set, the connector connects only to public addresses (segue/pipeline/addresses.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import aiohttp
 
 from segue import __version__
 from segue.destinations.contract import Request
+from segue.pipeline.addresses import DestinationRefused, public_only
 
 READ_BODY_BYTES = 64 * 1024  # read at most this much of a response (interpret needs the body)
 USER_AGENT = f"Segue/{__version__} (+https://github.com/segue-cdp/segue)"
@@ -29,8 +31,9 @@ MAX_CONNECTIONS = 1_000  # all destinations together; each is also bounded by it
 class HttpClient:
     """Sends a `Request` and returns `(status, headers, body)`; raises aiohttp/OS errors."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_private: bool = False) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._connector_class = aiohttp.TCPConnector if allow_private else PublicOnlyConnector
 
     async def request(self, request: Request, timeout: float) -> tuple[int, Mapping[str, str], bytes]:
         skip = () if _has_header(request.headers, "content-type") else ("Content-Type",)
@@ -47,9 +50,24 @@ class HttpClient:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ttl_dns_cache=300)
+            connector = self._connector_class(limit=MAX_CONNECTIONS, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT})
         return self._session
+
+
+class PublicOnlyConnector(aiohttp.TCPConnector):
+    """A connector that connects only to public addresses.
+
+    `_resolve_host` is the one step between a URL's host (a name, cached or not, or an IP
+    literal) and the addresses aiohttp then connects to, so filtering its answer checks exactly
+    what is connected to: no window for DNS rebinding. (A resolver wrapper would miss IP literals,
+    which aiohttp never passes to the resolver.)
+    """
+
+    async def _resolve_host(self, host: str, port: int, traces=None):  # type: ignore[override]
+        results = await super()._resolve_host(host, port, traces=traces)
+        allowed = set(public_only(host, [result["host"] for result in results]))
+        return [result for result in results if result["host"] in allowed]
 
 
 @functools.lru_cache(maxsize=16)
@@ -72,11 +90,13 @@ async def _read_some(stream: aiohttp.StreamReader) -> bytes:
     return bytes(body)
 
 
-EXPECTED_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError, UnicodeError)
+EXPECTED_ERRORS = (DestinationRefused, aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError, UnicodeError)
 
 
 def describe_error(error: BaseException, timeout: float) -> tuple[bool, str]:
     """`(retryable, message)` for a failed request, naming the cause the way people search for it."""
+    if isinstance(error, DestinationRefused):
+        return False, error.message
     if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return True, f"timeout after {timeout:g} s"
     if isinstance(error, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, UnicodeError, ValueError)):

@@ -16,8 +16,10 @@ from typing import Any, Callable
 import orjson
 
 from segue.config import Settings
-from segue.errors import InvalidMessage, Unauthorized
+from segue.errors import InvalidMessage, RateLimited, StorageFull, Unauthorized
 from segue.log.protocol import Entry, EventLog
+from segue.pipeline.disk import DiskWatcher
+from segue.pipeline.rate_limit import WriteKeyLimiter, retry_after_seconds
 from segue.pipeline.sources import SourceDirectory
 from segue.spec.enrich import Envelope, enrich, make_envelope, merge_envelope
 from segue.spec.messages import BATCH, validate
@@ -61,11 +63,14 @@ class Ingestor:
         log: EventLog,
         sources: SourceDirectory,
         clock: Callable[[], float] = time.time,
+        disk: DiskWatcher | None = None,
     ) -> None:
         self._settings = settings
+        self._disk = disk or DiskWatcher(settings.data_dir)  # never measured: never refuses
         self._log = log
         self._sources = sources
         self._clock = clock
+        self._rate = WriteKeyLimiter(settings.write_key_rate_limit, settings.write_key_burst, clock)
 
     async def ingest(self, kind: str, body: bytes, authorization: str | None, client_ip: str | None) -> IngestResult:
         """Store the messages of one request; `kind` is a message type or "batch".
@@ -73,8 +78,11 @@ class Ingestor:
         Raises InvalidMessage for a request that cannot be taken at all (bad JSON, no write
         key, a single invalid message, a batch with no valid message) and Unauthorized for an
         unknown or disabled write key. Otherwise the valid messages are stored and the invalid
-        ones reported in the result.
+        ones reported in the result. Raises StorageFull (503) while the data dir has no room,
+        and RateLimited (429) for a write key over its rate limit.
         """
+        if self._disk.refusal is not None:  # one attribute read: the watcher measures in the background
+            raise StorageFull(self._disk.refusal)
         payload = _parse(body)
         source = self._authenticate(payload, authorization)
         if source is None:
@@ -99,6 +107,7 @@ class Ingestor:
             raise Unauthorized("unknown write key", code="invalid_write_key")
         if not source.enabled:
             raise Unauthorized(f"source {source.name!r} is disabled", code="source_disabled")
+        _check_rate(self._rate, source)
         return source
 
     def _messages(self, kind: str, payload: dict) -> list[Any]:
@@ -135,6 +144,16 @@ class Ingestor:
             )
         user = message.get("userId") or message["anonymousId"]
         return Entry(source_id, message["messageId"], user, envelope.received_at_ms, payload)
+
+
+def _check_rate(limiter: WriteKeyLimiter, source: Any) -> None:
+    """RateLimited (429) when the source's write key is over its rate limit (spec section 1.10)."""
+    wait = limiter.wait(source.id)
+    if wait:
+        raise RateLimited(
+            f"write key of source {source.name!r} sent more than {limiter.rate:g} requests per second; "
+            "retry after the Retry-After seconds", retry_after_seconds(wait),
+        )
 
 
 def _parse(body: bytes) -> dict:

@@ -108,7 +108,8 @@ async def run_replay(target: ReplayTarget, settings: Settings, report: ReplayRep
                      on_progress: Callable[[ReplayReport], None] | None = None) -> ReplayReport:
     """Replay the target's range; the report ends `succeeded`, or `failed` with the error."""
     report = report or new_report(target)
-    http, transports = HttpClient(), Transports()
+    allow_private = settings.allow_private_destinations
+    http, transports = HttpClient(allow_private=allow_private), Transports(allow_private=allow_private)
     sender = Sender(http, concurrency=settings.delivery_concurrency, timeout=settings.delivery_timeout_seconds,
                     rate_limit=replay_rate(target.config.destination, settings), transports=transports)
     status, error = "succeeded", None

@@ -48,8 +48,8 @@ class Router:
         self.clock = clock
         self.renew_token = renew_token  # OAuth: renews an instance's access token (control plane)
         self.retries, self.stats = retries, stats
-        self.http = HttpClient()
-        self.transports = Transports()
+        self.http = HttpClient(allow_private=settings.allow_private_destinations)
+        self.transports = Transports(allow_private=settings.allow_private_destinations)
         self.workers: dict[str, InstanceWorker] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._known: set[str] = set()

@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from segue.config import Settings
-from segue.errors import InvalidMessage, SegueError, StorageUnavailable
+from segue.errors import InvalidMessage, RateLimited, SegueError, StorageUnavailable
 from segue.pipeline.ingest import Ingestor, IngestResult
 from segue.spec.messages import BATCH, ROUTE_TYPES
 
@@ -138,6 +138,9 @@ def _too_large(limit: int) -> InvalidMessage:
 
 
 def _retry_after(error: SegueError) -> list[tuple[bytes, bytes]]:
+    if isinstance(error, RateLimited):  # Segment's 429 headers (spec section 1.10)
+        seconds = str(error.retry_after).encode()
+        return [(b"retry-after", seconds), (b"x-ratelimit-reset", seconds)]
     return [(b"retry-after", b"5")] if isinstance(error, StorageUnavailable) else []
 
 

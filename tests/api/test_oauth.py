@@ -109,7 +109,7 @@ def plane(store, vendor):
     hubspot = catalog.get("hubspot")
     oauth = dataclasses.replace(hubspot.oauth, authorize_url=f"{vendor.url}/authorize", token_url=f"{vendor.url}/token")
     others = [d for d in catalog.all() if d.slug != "hubspot"]
-    return ControlPlane(store, Catalog([*others, dataclasses.replace(hubspot, oauth=oauth)]))
+    return ControlPlane(store, Catalog([*others, dataclasses.replace(hubspot, oauth=oauth)]), allow_private_destinations=True)
 
 
 class Clock:

@@ -18,7 +18,7 @@ def test_overview_shows_key_install_code_and_rotates_the_key(page, app_server):
     assert "Node.js" in node.locator("summary").inner_text()
     assert f'writeKey: "{key}"' in node.inner_text() and app_server.url in node.inner_text()
     install.get_by_text("Website: analytics.js").click()
-    assert "apiHost" in install.inner_text()
+    assert f'cdnURL: "{app_server.url}"' in install.inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Rotate").click()
     page.get_by_text("A new write key is active").wait_for()

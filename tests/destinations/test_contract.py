@@ -72,7 +72,7 @@ def test_presets_are_valid_mappings(destination):
 @pytest.mark.parametrize("rich", [False, True], ids=["required-settings", "rich-settings"])
 def test_translations_are_pure_and_well_formed(destination, rich):
     settings = sample_settings(destination, rich)
-    for event in all_events(destination.methods):
+    for event in all_events(tuple(destination.translations)):
         translate = destination.translations[event["type"]]
         with no_io():
             first, second = translate(event, settings), translate(event, settings)
@@ -85,7 +85,7 @@ def test_batch_is_pure_and_well_formed(destination):
     if destination.batch is None:
         pytest.skip("no batch translation")
     settings = sample_settings(destination, rich=True)
-    events = all_events(destination.methods)
+    events = all_events(tuple(destination.translations))
     with no_io():
         first, second = destination.batch(events, settings), destination.batch(events, settings)
     assert first == second and first
@@ -122,7 +122,9 @@ FIELDS = st.sampled_from([
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_arbitrary_fields_raise_only_invalid_message(destination, data):
-    method = data.draw(st.sampled_from(destination.methods))
+    if not destination.translations:
+        pytest.skip("device mode only: nothing is translated on the server")
+    method = data.draw(st.sampled_from(tuple(destination.translations)))
     event = data.draw(st.sampled_from([minimal(method), maximal(method)]))
     for field in data.draw(st.lists(FIELDS, max_size=3, unique=True)):
         event[field] = data.draw(JSON_OBJECTS | JSON_VALUES)

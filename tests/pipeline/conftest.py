@@ -69,6 +69,7 @@ async def stats_store(request, tmp_path, clock):
 FAST = dict(
     retry_base_seconds=0.01, retry_max_delay_seconds=0.05, delivery_timeout_seconds=0.5,
     config_poll_seconds=0.05, breaker_failures=1000, user_hold_seconds=3600.0,
+    allow_private_destinations=True,  # the scripted server listens on 127.0.0.1
 )
 
 

@@ -23,7 +23,7 @@ def post(server, payload: bytes = b"{\"event\": \"x\"}", **answer) -> Request:
 
 
 async def send(*requests: Request, interpret=None, **options):
-    http = HttpClient()
+    http = HttpClient(allow_private=True)
     try:
         return await Sender(http, **options).send(list(requests), interpret)
     finally:
@@ -106,7 +106,7 @@ async def test_a_large_response_is_shown_cut(server):
 
 
 async def test_concurrency_limit_is_honoured(server):
-    http = HttpClient()
+    http = HttpClient(allow_private=True)
     sender = Sender(http, concurrency=3)
     results = await asyncio.gather(*(sender.send([post(server, sleep=0.15)]) for _ in range(10)))
     await http.close()
@@ -133,7 +133,7 @@ async def test_a_redirect_is_not_followed(server):
 
 async def test_a_vendor_rate_limit_spaces_the_requests(server):
     """8 requests at 4 per second: the burst is one second's worth, the rest follow the rate."""
-    http = HttpClient()
+    http = HttpClient(allow_private=True)
     sender = Sender(http, concurrency=8, rate_limit=4)
     await asyncio.gather(*(sender.send([post(server, status=200)]) for _ in range(8)))
     await http.close()

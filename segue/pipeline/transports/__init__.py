@@ -18,16 +18,25 @@ publisher confirm, PUBACK, PutObject answer) and raises `TransportError` otherwi
 `retryable` saying whether the same request may succeed later. Connections are reused per
 broker address and credentials and dropped after a failure, so the next send reconnects.
 The client libraries are the optional extra `streams`, imported only when a scheme is used.
+
+Unless `allow_private` is set, a broker must have a public address (segue/pipeline/addresses.py):
+for plain-text schemes the URL's host is resolved and checked here and the library connects to
+that checked address; TLS schemes (and an S3 `endpoint`) keep the name, for certificate checks:
+its addresses are checked here and the library resolves it again when it connects (a rebinding
+window that the certificate check narrows). A checked address is reused for CHECKED_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Hashable, Protocol
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 from segue.destinations.contract import Request
+from segue.pipeline.addresses import DestinationRefused, resolve_public_async
 
 INSTALL_HINT = "pip install 'segue[streams]'"
 MASK = "••••"
@@ -60,8 +69,10 @@ class Transport(Protocol):
 class Transports:
     """One transport per URL scheme, created on first use; `send` dispatches by scheme."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_private: bool = False) -> None:
         self._transports: dict[str, Transport] = {}
+        self._allow_private = allow_private
+        self._checked: dict[str, tuple[str, float]] = {}  # host -> (its checked public address, until when)
 
     @staticmethod
     def handles(url: str) -> bool:
@@ -71,9 +82,21 @@ class Transports:
     async def send(self, request: Request, timeout: float) -> None:
         """Deliver `request` by its URL's scheme; TransportError when it cannot be delivered."""
         scheme = _checked_scheme(request.url)
+        if not self._allow_private:
+            request = await _public_request(request, scheme, self._public_address)
         if scheme not in self._transports:
             self._transports[scheme] = _create(scheme)
         await self._transports[scheme].send(request, timeout)
+
+    async def _public_address(self, host: str) -> str:
+        """A checked public address of `host`, looked up at most every CHECKED_SECONDS."""
+        address, until = self._checked.get(host) or ("", 0.0)
+        if until < time.monotonic():
+            address = await resolve_public_async(host, 0)
+            if len(self._checked) >= 1_000:
+                self._checked.clear()
+            self._checked[host] = (address, time.monotonic() + CHECKED_SECONDS)
+        return address
 
     async def close(self) -> None:
         transports, self._transports = list(self._transports.values()), {}
@@ -93,6 +116,36 @@ def _checked_scheme(url: str) -> str:
     if not parts.hostname:
         raise TransportError(f"the {parts.scheme}:// URL names no host", retryable=False)
     return parts.scheme
+
+
+TLS_SCHEMES = {"rediss", "amqps", "mqtts"}
+CHECKED_SECONDS = 60.0  # like a DNS cache: plain-text brokers are connected to the address checked
+
+
+async def _public_request(request: Request, scheme: str, public_address: Callable[[str], Awaitable[str]]) -> Request:
+    """The request aimed at a checked public address of its broker; TransportError when refused."""
+    parts = urlsplit(request.url)
+    host = query_values(parts).get("endpoint") if scheme == "s3" else parts.hostname
+    if scheme == "s3":
+        host = urlsplit(host).hostname if host else None  # no endpoint: AWS itself
+    if not host:
+        return request
+    try:
+        address = await public_address(host)
+    except DestinationRefused as error:
+        raise TransportError(error.message, retryable=False) from None
+    except OSError as error:
+        raise TransportError(f"DNS lookup failed for {host}: {describe(error)}", retryable=True) from None
+    if scheme in TLS_SCHEMES or scheme == "s3":
+        return request
+    return replace(request, url=parts._replace(netloc=_netloc(parts, address)).geturl())
+
+
+def _netloc(parts: SplitResult, address: str) -> str:
+    userinfo = parts.netloc.rpartition("@")[0]
+    host = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    return f"{userinfo}@{host}{port}" if "@" in parts.netloc else f"{host}{port}"
 
 
 def _create(scheme: str) -> Transport:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from segue.control.settings import fields_for_mode
 from segue.destinations.settings import InvalidSettings
 from segue.errors import ConfigError
 from segue.web.app import filters, mappings
@@ -41,7 +42,8 @@ async def instance_page(request: Request, errors: dict | None = None, typed: dic
     return page(
         request, "destination.html", status=status, nav="destinations", instance=instance, destination=destination,
         source=control.get_source(instance["sourceId"]), setup=bool(request.query_params.get("setup")),
-        fields=form_fields(destination.settings, instance["settings"], typed), errors=errors or {},
+        fields=form_fields(destination.settings, instance["settings"], typed, fields_for_mode(destination, instance["mode"])),
+        errors=errors or {},
         delivery=await _summary(request, instance["id"]), chart=await delivery_chart(request, instance["id"]),
         **mappings.section(control, instance, destination), **filters.section(control, instance),
     )
@@ -50,9 +52,9 @@ async def instance_page(request: Request, errors: dict | None = None, typed: dic
 async def save_settings(request: Request) -> Response:
     control, values = plane(request), form(request)
     instance = control.get_destination(request.path_params["destination_id"])
-    model = control.catalog.get(instance["metadata"]["slug"]).settings
+    destination = control.catalog.get(instance["metadata"]["slug"])
     try:
-        settings = submitted_values(model, values)
+        settings = submitted_values(destination.settings, values, fields_for_mode(destination, instance["mode"]))
         control.update_destination(actor(request), instance["id"], settings=settings, name=values.get("name") or None)
     except InvalidSettings as error:
         return await instance_page(request, errors=errors_by_field(error), typed=values, status=400)

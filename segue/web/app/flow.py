@@ -1,8 +1,10 @@
 """Adding a destination: choose the source (or confirm the one the user came from), name the
-instance, create it disabled, then go on to its connection settings.
+instance, pick its connection mode, create it disabled, then go on to its connection settings.
 
 A source the destination cannot serve is shown disabled with the reason; a source that has
-received methods the destination does not take gets a warning (from its newest events).
+received methods the destination does not take gets a warning (from its newest events). The
+mode choice follows the catalog: a destination with both modes offers cloud and device (device
+only for website and mobile sources); one with a single mode gets that mode, without a choice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from segue.web.app.sources import SOURCE_TYPE_LABELS
 
 SOURCE_KINDS = {"javascript": "web", "ios": "mobile", "android": "mobile"}  # everything else: server
 KIND_WORDS = {"web": "website", "mobile": "mobile app", "server": "server"}
+MODE_LABELS = {
+    "cloud": ("Cloud mode", "Segue sends the events to {name} from its servers."),
+    "device": ("Device mode", "{name}'s own code runs in your visitors' browsers, loaded by analytics.js "
+                              "(website and mobile sources only; settings that are not secret reach the browser)."),
+}
 RECENT_EVENTS = 500
 
 
@@ -30,7 +37,9 @@ async def choose_source(request: Request, error: str | None = None, status: int 
     choices = [await _choice(request, destination, source) for source in sources]
     return page(request, "flow_source.html", status=status, nav="catalog", destination=destination,
                 tile=serialize(destination), choices=choices, fixed=bool(fixed), error=error,
-                name=form(request).get("name") or destination.name)
+                name=form(request).get("name") or destination.name,
+                modes=mode_choices(destination, sources[0] if fixed and sources else None),
+                mode=form(request).get("mode") or "cloud")
 
 
 async def confirm_source(request: Request) -> Response:
@@ -40,7 +49,8 @@ async def confirm_source(request: Request) -> Response:
         return await choose_source(request, error="Choose a source first.", status=400)
     try:
         created = plane(request).create_destination(
-            actor(request), source=values["source"], slug=slug, name=values.get("name", "").strip() or None
+            actor(request), source=values["source"], slug=slug, name=values.get("name", "").strip() or None,
+            mode=values.get("mode") if values.get("mode") in MODE_LABELS else None,
         )
     except ConfigError as error:
         return await choose_source(request, error=error.message, status=400)
@@ -68,6 +78,19 @@ def unserved_reason(destination, source: dict) -> str | None:
     served = [KIND_WORDS[k] for k in ("web", "mobile", "server") if any(modes[m][k] for m in modes)]
     return (f"{destination.name} does not take events from {KIND_WORDS[kind]} sources; "
             f"it serves {', '.join(served) or 'no'} sources.")
+
+
+def mode_choices(destination, source: dict | None) -> list[dict]:
+    """The connection modes to offer, from the catalog's connection modes; none when there is
+    nothing to choose. With a fixed source, only the modes that serve its kind (device mode
+    never serves server sources)."""
+    served = serialize(destination)["connectionModes"]
+    kinds = [SOURCE_KINDS.get(source["type"], "server")] if source else ["web", "mobile", "server"]
+    modes = [mode for mode in ("cloud", "device") if any(served[mode][kind] for kind in kinds)]
+    if len(modes) < 2:
+        return []
+    return [{"value": mode, "label": MODE_LABELS[mode][0], "help": MODE_LABELS[mode][1].format(name=destination.name)}
+            for mode in modes]
 
 
 async def received_methods(request: Request, source_id: str) -> set[str]:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from segue.control.access import require_write
 from segue.errors import ConfigError, NotFound, StorageUnavailable
 from segue.web.app.render import actor, checkbox, flash, form, page, plane, redirect
 
@@ -126,6 +127,7 @@ def delete(request: Request) -> Response:
 def add_presets(request: Request) -> Response:
     """Add the destination's default mappings (its presets) that the instance does not have."""
     control, instance_id = plane(request), request.path_params["destination_id"]
+    require_write(actor(request))  # even when every preset is there already and nothing would change
     instance = control.get_destination(instance_id)
     have = {(item["name"], item["trigger"], item["action"]) for item in control.list_mappings(instance_id)}
     for preset in control.catalog.get(instance["metadata"]["slug"]).presets:

@@ -9,20 +9,23 @@ is kept; the page only ever shows its mask. Lists are one item per line, maps JS
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
+from segue.control.settings import names_and_aliases
 from segue.destinations.settings import InvalidSettings, settings_fields, validate_settings
 from segue.web.app.render import checkbox
 
 PREFIX = "setting."  # form field names: setting.<alias>, apart from the form's own fields
 
 
-def form_fields(model: type, shown: Mapping[str, Any] | None = None, typed: Mapping[str, str] | None = None) -> list[dict]:
-    """Each field with the text its input shows: the typed-in value after a failed save, else
-    the stored (masked) value, else its default."""
+def form_fields(model: type, shown: Mapping[str, Any] | None = None, typed: Mapping[str, str] | None = None,
+                only: Collection[str] | None = None) -> list[dict]:
+    """Each field (of `only`, when given: a device-mode instance's) with the text its input
+    shows: the typed-in value after a failed save, else the stored (masked) value, else its
+    default."""
     shown, typed = shown or {}, typed or {}
     fields = []
-    for field in settings_fields(model):
+    for field in _fields(model, only):
         name = field["name"]
         stored = shown.get(name, field["defaultValue"])
         fields.append({
@@ -31,6 +34,14 @@ def form_fields(model: type, shown: Mapping[str, Any] | None = None, typed: Mapp
             "checked": checkbox(typed, PREFIX + name) if typed else bool(stored),
         })
     return fields
+
+
+def _fields(model: type, only: Collection[str] | None) -> list[dict]:
+    fields = settings_fields(model)
+    if only is None:
+        return fields
+    wanted = names_and_aliases(model, only)
+    return [field for field in fields if field["name"] in wanted]
 
 
 def _as_text(kind: str, value: Any) -> str:
@@ -43,12 +54,13 @@ def _as_text(kind: str, value: Any) -> str:
     return str(value)
 
 
-def submitted_values(model: type, posted: Mapping[str, str]) -> dict:
-    """The settings in the POSTed form: empty secrets are left out (kept as stored), other empty
-    fields become None (their default applies, or a required one is reported missing)."""
+def submitted_values(model: type, posted: Mapping[str, str], only: Collection[str] | None = None) -> dict:
+    """The settings in the POSTed form (of `only`'s fields, when given; the others keep their
+    stored values): empty secrets are left out (kept as stored), other empty fields become None
+    (their default applies, or a required one is reported missing)."""
     values: dict[str, Any] = {}
     problems = []
-    for field in settings_fields(model):
+    for field in _fields(model, only):
         raw = posted.get(PREFIX + field["name"], "")
         if field["secret"] and not raw:
             continue

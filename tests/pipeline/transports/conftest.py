@@ -65,7 +65,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 async def transports():
-    shared = Transports()
+    shared = Transports(allow_private=True)  # the brokers listen on 127.0.0.1
     yield shared
     await shared.close()
 
