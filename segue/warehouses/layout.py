@@ -85,27 +85,43 @@ def _common(event: dict, namer: Namer, uuid_ts: str) -> Row:
 def flatten(values: dict, prefix: str, row: Row, namer: Namer, reserved: Iterable[str] = ()) -> None:
     """Add `values` to `row` as snake-cased, `_`-joined columns; nulls and collisions skipped."""
     reserved = reserved if type(reserved) is frozenset else frozenset(reserved)
-    scope = namer.caches.get(reserved)
-    if scope is None:
-        scope = namer.caches[reserved] = {}
-    _flatten(values, prefix, row, namer, reserved, scope)
+    levels = namer.caches.get(reserved)
+    if levels is None:
+        levels = namer.caches[reserved] = {}
+    level = levels.get(prefix)
+    if level is None:
+        level = levels[prefix] = _Level(prefix)
+    _flatten(values, level, row, namer, reserved)
 
 
-def _flatten(values: dict, prefix: str, row: Row, namer: Namer, reserved: frozenset, scope: dict) -> None:
-    # Speed: the column of each (prefix, key) is decided once and cached ("" = dropped), so the
-    # common case costs two dict look-ups per value instead of a string join and a snake-casing.
-    columns = scope.get(prefix)
-    if columns is None:
-        columns = scope[prefix] = {}
+class _Level:
+    """The decisions made for one nesting level (one prefix): each key's column ("" = dropped),
+    and the level below each key whose value is an object."""
+
+    __slots__ = ("prefix", "columns", "children")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.columns: dict = {}
+        self.children: dict = {}
+
+
+def _flatten(values: dict, level: _Level, row: Row, namer: Namer, reserved: frozenset) -> None:
+    # Speed: every decision is made once per (level, key) and cached, so the common case costs
+    # two dict look-ups per value instead of a string join and a snake-casing.
+    columns = level.columns
     for key, value in values.items():
         if value is None:
             continue
         if type(value) is dict:
-            _flatten(value, _path(prefix, key) + "_", row, namer, reserved, scope)
+            child = level.children.get(key)
+            if child is None:
+                child = level.children[key] = _Level(_path(level.prefix, key) + "_")
+            _flatten(value, child, row, namer, reserved)
             continue
         column = columns.get(key)
         if column is None:
-            column = namer.name(_path(prefix, key))
+            column = namer.name(_path(level.prefix, key))
             column = columns[key] = "" if column in reserved else column
         if column and column not in row:
             row[column] = stringify(value) if type(value) is list else value
