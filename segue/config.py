@@ -47,6 +47,8 @@ class Settings:
     # Event log: "" keeps it in SQLite files in the data dir; nats://HOST:4222 puts it on NATS
     # JetStream, shared by every node (docs/scale-out.md).
     log_url: str = ""
+    # What this node runs: all, or some of ingest, router, warehouse, app (segue/server.py).
+    role: str = "all"
     log_stream: str = "SEGUE"  # the JetStream stream (and the prefix of its cursors' bucket)
     log_replicas: int = 1  # JetStream replicas of the stream and the bucket (3 on a NATS cluster)
     dedup_window_seconds: int = 24 * 3600

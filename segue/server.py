@@ -12,7 +12,7 @@ import contextlib
 import gc
 import logging
 import time
-from typing import Callable
+from typing import Any, Awaitable, Callable
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from segue.config import Settings
+from segue.errors import ConfigError
 from segue.control import Actor, ControlPlane
 from segue.control import oauth
 from segue.control.device import DeviceSite
@@ -49,6 +50,23 @@ OAUTH_REFRESH_SECONDS = 60.0
 SYSTEM = Actor("segue", "owner")  # what the audit trail names for changes Segue makes itself
 
 
+ALL_ROLES = frozenset({"ingest", "router", "warehouse", "app"})
+
+
+def parse_roles(text: str) -> frozenset[str]:
+    """`all`, or a comma-separated set of: ingest (the Tracking API, device mode's settings and
+    bundles), router (cloud-mode delivery, log retention, OAuth renewals), warehouse (syncs, the
+    raw archive), app (the web app, the REST API, per-source counts)."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    if not names or names == {"all"}:
+        return ALL_ROLES
+    unknown = names - ALL_ROLES
+    if unknown:
+        raise ConfigError(f"unknown role(s) {', '.join(sorted(unknown))}: use all, or some of "
+                          f"{', '.join(sorted(ALL_ROLES))}", code="invalid_role")
+    return frozenset(names)
+
+
 class Runtime:
     """The long-lived parts of a running Segue and their background tasks."""
 
@@ -66,28 +84,45 @@ class Runtime:
                                   replay_jobs=ReplayJobs(settings))
         self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
                              renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
+        self.roles = parse_roles(settings.role)
         self._tasks: list[asyncio.Task] = []
+        self._stops: list[Callable[[], Awaitable[None]]] = []  # the started parts' stop(), in start order
         self.archiver = None  # the raw archive's log consumer (segue/pipeline/archive.py)
         self.source_counts = SourceCounter(self.log, counts_path(settings.data_dir))  # events per source per minute
         self.syncs = SyncSupervisor(settings, self.store, self.log)  # one syncer per warehouse
 
     async def start(self) -> None:
-        ensure_owner_account(self.store, self.settings)
-        ensure_default_warehouse(self.plane)
+        """Start the parts of this node's roles (`settings.role`; docs/scale-out.md)."""
+        if "app" in self.roles:
+            ensure_owner_account(self.store, self.settings)
+        if self.roles == ALL_ROLES:
+            ensure_default_warehouse(self.plane)  # a DuckDB file in this node's data dir: one node only
         await self.log.start()
-        self.archiver = await start_archiver(self.settings, self.log)
-        await self.disk.start()
-        await self.source_counts.start()
-        await self.router.start()
-        await self.syncs.start()
+        self._stops.append(self.log.close)
+        if "warehouse" in self.roles:
+            self.archiver = await start_archiver(self.settings, self.log)
+            if self.archiver is not None:
+                self._stops.append(self.archiver.stop)
+        await self._start(self.disk)
+        if "app" in self.roles:
+            await self._start(self.source_counts)
+        if "router" in self.roles:
+            await self._start(self.router)
+        if "warehouse" in self.roles:
+            await self._start(self.syncs)
         self.sources.refresh_now()
         self._tasks.append(asyncio.create_task(self.sources.follow(), name="follow-config"))
-        self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune-log"))
-        self._tasks.append(asyncio.create_task(self._refresh_tokens_periodically(), name="refresh-oauth-tokens"))
+        if "router" in self.roles:
+            self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune-log"))
+            self._tasks.append(asyncio.create_task(self._refresh_tokens_periodically(), name="refresh-oauth-tokens"))
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise stall ingest for tens of milliseconds
         # (measured: p99 at 4,000 requests/s fell from 67-118 ms to 24-37 ms).
         gc.freeze()
+
+    async def _start(self, part: Any) -> None:
+        await part.start()
+        self._stops.append(part.stop)
 
     async def _prune_periodically(self) -> None:
         """Retention: drop log segments every consumer has passed and that are old enough."""
@@ -116,13 +151,9 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.syncs.stop()
-        await self.router.stop()
-        await self.disk.stop()
-        if self.archiver is not None:
-            await self.archiver.stop()
-        await self.source_counts.stop()
-        await self.log.close()
+        for stop in reversed(self._stops):  # the parts that started, last first
+            await stop()
+        self._stops.clear()
         await self.retries.close()
         await self.delivery_stats.close()
         self.store.close()
@@ -153,24 +184,33 @@ def ensure_default_warehouse(plane: ControlPlane) -> None:
 
 
 def build_app(runtime: Runtime) -> Callable:
-    """The ASGI app: Tracking API routes first, then /healthz, device mode's settings and bundles
-    (segue/web/device.py), the REST API (/api) and the app (/)."""
-    api = build_api(runtime.plane)
-    api.state.public_url = runtime.settings.public_url  # where OAuth logins come back to
-    web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url,
-                            source_counts=runtime.source_counts)
-    device = device_routes(DeviceSite(runtime.store, runtime.catalog, LIBRARY), runtime.settings)
-    routes = [Route("/healthz", _healthz), *device, Mount("/api", app=api), Mount("/", app=web_app)]  # the app: the rest
+    """The ASGI app of this node's roles: the Tracking API routes first (ingest), then /healthz,
+    device mode's settings and bundles (ingest; segue/web/device.py), the REST API (/api) and
+    the app (/) (app)."""
+    routes = [Route("/healthz", _healthz)]
+    if "ingest" in runtime.roles:
+        routes += device_routes(DeviceSite(runtime.store, runtime.catalog, LIBRARY), runtime.settings)
+    if "app" in runtime.roles:
+        routes += _app_routes(runtime)
     fallback = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    tracking = TrackingAPI(runtime.settings, runtime.ingestor, fallback)
+    front = TrackingAPI(runtime.settings, runtime.ingestor, fallback) if "ingest" in runtime.roles else fallback
 
     async def app(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(runtime, receive, send)
         else:
-            await tracking(scope, receive, send)
+            await front(scope, receive, send)
 
     return app
+
+
+def _app_routes(runtime: Runtime) -> list:
+    """The REST API (/api) and the web app (/, which takes every other path)."""
+    api = build_api(runtime.plane)
+    api.state.public_url = runtime.settings.public_url  # where OAuth logins come back to
+    web_app = build_web_app(runtime.plane, runtime.log, load_secret_key(runtime.settings), runtime.settings.public_url,
+                            source_counts=runtime.source_counts)
+    return [Mount("/api", app=api), Mount("/", app=web_app)]
 
 
 async def _healthz(request) -> JSONResponse:

@@ -26,6 +26,12 @@ def serve(
         Optional[str], typer.Option("--log-url", envvar="SEGUE_LOG_URL", show_default="SQLite files in the data dir",
                                     help="Event log: nats://HOST:4222 keeps it on NATS JetStream, shared by every node.")
     ] = None,
+    role: Annotated[
+        Optional[str], typer.Option("--role", envvar="SEGUE_ROLE", show_default="all",
+                                    help="What this node runs: all, or a comma-separated set of ingest (Tracking API, "
+                                         "device-mode settings and bundles), router (delivery), warehouse (syncs, "
+                                         "archive), app (web app, REST API).")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     allow_private_destinations: Annotated[
@@ -33,10 +39,11 @@ def serve(
                            help="Let destinations reach loopback and private addresses (SEGUE_ALLOW_PRIVATE_DESTINATIONS=1).")
     ] = False,
 ) -> None:
-    """Run Segue (the Tracking API, the REST API and cloud-mode delivery) in this process until interrupted."""
+    """Run Segue (the Tracking API, the app, the REST API, delivery and warehouse syncs, or the parts
+    `--role` names) in this process until interrupted."""
     from segue.server import serve as run_server
 
-    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url,
+    run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url, role=role,
                               allow_private_destinations=allow_private_destinations or None))
 
 

@@ -362,15 +362,14 @@ class JetStreamConsumer(LogConsumer):
     positioned after the last fetch (re-made after `rewind` or an ack past it).
 
     It registers when created, as the embedded log's consumers do: at 0, or with `start_at_head`
-    at the newest offset this node knows of; a cursor stored already (by an earlier process or
-    another node) wins. The write happens in the background; every call waits for it.
+    at the stream's newest offset; a cursor stored already (by an earlier process or another
+    node) wins. The registration runs in the background; every call waits for it.
     """
 
     def __init__(self, name: str, log: JetStreamLog, start_at_head: bool) -> None:
-        initial = log.head if start_at_head else 0
-        super().__init__(name, initial, log)
+        super().__init__(name, log.head if start_at_head else 0, log)
         self._log = log
-        self._registered = asyncio.get_running_loop().create_task(self._register(initial))
+        self._registered = asyncio.get_running_loop().create_task(self._register(start_at_head))
         self._reader: Reader | None = None
         self._reader_next = 0  # the offset the reader delivers next
 
@@ -398,12 +397,12 @@ class JetStreamConsumer(LogConsumer):
             await self._reader.close()
             self._reader = None
 
-    async def _register(self, initial: int) -> None:
+    async def _register(self, start_at_head: bool) -> None:
         stored = await self._log.load_cursor(self.name)
-        if stored is None:
-            await self._log.save_cursor(self.name, initial)
-        else:
-            self._committed = self._position = stored
+        if stored is None:  # new: at 0, or at the stream's head now (other nodes append too)
+            stored = await self._log.head_offset() if start_at_head else 0
+            await self._log.save_cursor(self.name, stored)
+        self._committed = self._position = stored
 
 
 async def _add_or_update_stream(js, config) -> None:
