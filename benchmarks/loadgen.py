@@ -47,6 +47,7 @@ class LoadSpec:
     warmup: float = 1.0
     rate: float | None = None
     workers: int = 1
+    ports: tuple[int, ...] = ()  # several servers: connection g goes to ports[g % len(ports)]
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Worker:
     async def run(self) -> Samples:
         """Connect, wait for t0, drive the load until the window closes, wait for the answers."""
         self.drained = asyncio.Event()
-        connections = [await self._connect() for _ in range(self.count)]
+        connections = [await self._connect(self.first + index) for index in range(self.count)]
         await asyncio.sleep(max(0.0, self.t0 - time.monotonic()))
         if self.spec.rate:
             await self._tick(connections)
@@ -192,10 +193,11 @@ class Worker:
             connection.close()
         return self.samples
 
-    async def _connect(self) -> Connection:
+    async def _connect(self, number: int) -> Connection:
         on_response = self._after_open if self.spec.rate else self._after_closed
         loop = asyncio.get_running_loop()
-        _, connection = await loop.create_connection(lambda: Connection(on_response), self.spec.host, self.spec.port)
+        port = self.spec.ports[number % len(self.spec.ports)] if self.spec.ports else self.spec.port
+        _, connection = await loop.create_connection(lambda: Connection(on_response), self.spec.host, port)
         return connection
 
     async def _drain(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -71,12 +72,14 @@ def start_baseline(work_dir: Path) -> Target:
     return _start("baseline", command, "baseline-key", work_dir)
 
 
-def _start(name: str, command: list[str], write_key: str, work_dir: Path) -> Target:
+def _start(name: str, command: list[str], write_key: str, work_dir: Path, environ: dict | None = None) -> Target:
+    """Start `command` ({port} filled in) with `environ` added to this process's environment."""
     port = free_port()
     log_path = work_dir / f"{name}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [part.replace("{port}", str(port)) for part in command], stdout=log_file, stderr=subprocess.STDOUT
+            [part.replace("{port}", str(port)) for part in command], stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, **(environ or {})},
         )
     target = Target(name, port, write_key, process, log_path)
     _wait_ready(target)
