@@ -34,8 +34,8 @@ import orjson
 
 from segue.warehouses.engines.base import Engine, StagedTable
 from segue.warehouses.layout import UPSERT_KEYS, loads_into, rows_for
-from segue.warehouses.naming import Namer
-from segue.warehouses.schema import Rejected, Rules, evolve, utc_text
+from segue.warehouses.naming import Namer, shorten
+from segue.warehouses.schema import Rejected, Rules, evolve, utc_text, without_nul
 
 REJECTED_TABLE = "segue_rejected"
 REJECTED_COLUMNS = {"table_name": "varchar", "column_name": "varchar", "id": "varchar", "value": "varchar",
@@ -145,11 +145,13 @@ def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOpti
     directory.mkdir(parents=True)
     staging = engine.dialect.staging
     for table, rows in tables.items():
+        key = UPSERT_KEYS.get(table, ("id",))
+        if engine.dialect.key_limit:
+            rejected += shorten_keys(table, rows, key, engine.dialect.key_limit)
         plan, refused = evolve(table, rows, existing.get(table), rules)
         existing[table] = dict(plan.columns)
         rejected += refused
         _park_notice(plan, rules, report)
-        key = UPSERT_KEYS.get(table, ("id",))
         staged.append(_write(directory / f"{len(staged):04d}", staging, table, plan.columns, rows, key, plan.widened))
     if rejected:
         staged.append(_stage_rejected(directory / f"{len(staged):04d}", staging, rejected, rules, report))
@@ -181,6 +183,20 @@ def collect(events: Iterable[dict], namer: Namer, options: LoadOptions, report: 
     return {table: list(bucket.values()) for table, bucket in buckets.items()}
 
 
+def shorten_keys(table: str, rows: list[dict], key: tuple[str, ...], limit: int) -> list[Rejected]:
+    """Key values longer than the engine's key column, shortened the way long names are (a prefix
+    and a hash, so distinct keys stay distinct) and recorded in segue_rejected."""
+    refused = []
+    for row in rows:
+        for column in key:
+            value = row.get(column)
+            if type(value) is str and len(value) > limit:
+                row[column] = shorten(value, limit)
+                reason = f"key longer than {limit} characters, stored shortened"
+                refused.append(Rejected(table, column, str(row.get("id", "")), value, reason))
+    return refused
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -208,7 +224,7 @@ def _rules(engine: Engine, options: LoadOptions, report: LoadReport) -> Rules:
     if options.widen and not dialect.can_widen:
         report.notices.append(f"{dialect.slug} cannot change column types; mismatched values go to {REJECTED_TABLE}")
     widen = options.widen and dialect.can_widen
-    return Rules(dialect.column_limit, dialect.varchar_limit, widen, dialect.utc_timestamps)
+    return Rules(dialect.column_limit, dialect.varchar_limit, widen, dialect.utc_timestamps, not dialect.text_nul)
 
 
 def _park_notice(plan, rules: Rules, report: LoadReport) -> None:
@@ -225,7 +241,9 @@ def _stage_rejected(path: Path, staging: str, rejected: list[Rejected], rules: R
     uuid_ts = _now()
     uuid_ts = utc_text(uuid_ts) if rules.utc_timestamps else uuid_ts
     limit = rules.varchar_limit
-    rows = {(r.table_name, r.column_name, r.id): {**r._asdict(), "value": r.value[:limit], "uuid_ts": uuid_ts}
+    clean = without_nul if rules.strip_nul else str
+    rows = {(r.table_name, r.column_name, clean(r.id)): {**r._asdict(), "id": clean(r.id),
+                                                        "value": clean(r.value)[:limit], "uuid_ts": uuid_ts}
             for r in rejected}
     report.rejected += len(rows)
     for (table, column), count in _counts(rejected).items():

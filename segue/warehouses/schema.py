@@ -50,6 +50,7 @@ class Rules:
     varchar_limit: int | None = None  # characters; longer strings are truncated and recorded
     widen: bool = False
     utc_timestamps: bool = False  # rewrite timestamps as naive UTC (engines without time zones)
+    strip_nul: bool = False  # text cannot hold U+0000: it is removed and the value recorded
 
 
 @dataclass
@@ -146,6 +147,8 @@ def _column_fits(kind: str, values: list, rules: Rules) -> bool:
         return _all_canonical(values) or all(map(is_timestamp, filterfalse(_COMMON_TIMESTAMP.fullmatch, values)))
     if kind == "integer":
         return INT_MIN <= min(values) and max(values) <= INT_MAX
+    if rules.strip_nul and "\x00" in "".join(values):
+        return False
     return rules.varchar_limit is None or max(map(len, values)) <= rules.varchar_limit
 
 
@@ -175,7 +178,8 @@ def _all_canonical(values: list[str]) -> bool:
 
 def _value_checks(plan: TablePlan, row: dict, rules: Rules) -> tuple[str, ...]:
     """Columns whose type fits every row of this shape but whose value must still be checked."""
-    value_checked = {"timestamp", "integer"} | ({"varchar"} if rules.varchar_limit is not None else set())
+    text_checked = rules.varchar_limit is not None or rules.strip_nul
+    value_checked = {"timestamp", "integer"} | ({"varchar"} if text_checked else set())
     return tuple(column for column in row if plan.columns[column] in value_checked and column not in TRUSTED)
 
 
@@ -191,6 +195,8 @@ def _fits(plan: TablePlan, column: str, value: Any, rules: Rules) -> bool:
     if native is int:
         return INT_MIN <= value <= INT_MAX
     if native is str:
+        if rules.strip_nul and "\x00" in value:
+            return False
         return rules.varchar_limit is None or len(value) <= rules.varchar_limit
     return True
 
@@ -256,10 +262,18 @@ def coerce(value: Any, kind: str, rules: Rules) -> tuple[Any, str | None]:
 
 def _to_varchar(value: Any, rules: Rules) -> tuple[Any, str | None]:
     text = value if type(value) is str else _as_text(value)
+    reason = None
+    if rules.strip_nul and "\x00" in text:
+        text, reason = without_nul(text), "NUL characters removed (the warehouse cannot store them)"
     limit = rules.varchar_limit
     if limit is not None and len(text) > limit:
         return text[:limit], f"truncated to {limit} characters"
-    return text, None
+    return text, reason
+
+
+def without_nul(text: str) -> str:
+    """`text` without U+0000, which PostgreSQL and Redshift cannot store."""
+    return text.replace("\x00", "")
 
 
 def _to_integer(value: Any, rules: Rules) -> tuple[Any, str | None]:

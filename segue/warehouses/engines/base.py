@@ -37,6 +37,8 @@ class Dialect:
     utc_timestamps: bool = False  # timestamps staged as naive UTC text (no time-zone type)
     can_widen: bool = True
     staging: str = "ndjson"  # the staged files' format: "ndjson" or "csv" (see loader.write_csv)
+    text_nul: bool = True  # text can hold U+0000 (PostgreSQL and Redshift refuse it)
+    key_limit: int | None = None  # characters a key column (id, group_id) holds
 
 
 @dataclass

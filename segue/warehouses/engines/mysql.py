@@ -18,7 +18,9 @@ from segue.warehouses.engines.postgres import secret
 TYPES = {
     "timestamp": "DATETIME(6)", "integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "varchar": "LONGTEXT",
 }
-KEY_TYPE = "VARCHAR(255)"
+KEY_TYPE = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}"
+# Byte-for-byte key comparison, trailing spaces included (MariaDB, MySQL 8); else utf8mb4_bin.
+KEY_COLLATIONS = ("utf8mb4_nopad_bin", "utf8mb4_0900_bin", "utf8mb4_bin")
 KNOWN = {
     "datetime": "timestamp", "timestamp": "timestamp", "bigint": "integer", "int": "integer", "double": "float",
     "float": "float", "decimal": "float", "tinyint": "boolean", "longtext": "varchar", "text": "varchar",
@@ -35,7 +37,7 @@ def quote(name: str) -> str:
 class MySQLEngine:
     """A MySQL or MariaDB server; each source schema is a database of its own."""
 
-    dialect = Dialect("mysql", column_limit=1017, utc_timestamps=True)
+    dialect = Dialect("mysql", column_limit=1017, utc_timestamps=True, key_limit=255)
 
     def __init__(self, host: str = "127.0.0.1", port: int = 3306, database: str = "mysql", user: str = "root",
                  password: Any = None, connection=None) -> None:
@@ -50,11 +52,20 @@ class MySQLEngine:
         except pymysql.err.OperationalError as error:
             raise _error(error, f"cannot connect to MySQL at {host}:{port}") from error
         self._execute("SET time_zone = '+00:00'")
+        self.key_type = self._key_type()
 
     def _execute(self, statement: str, params: Any = None) -> list[tuple]:
         with self.conn.cursor() as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
+
+    def _key_type(self) -> str:
+        """Key columns compared exactly: the default collation would make "Bob", "bob" and
+        "bob " one key, and a batch holding two of them would fail on the primary key."""
+        rows = self._execute("SELECT collation_name FROM information_schema.collations WHERE collation_name IN "
+                             "(%s, %s, %s)", KEY_COLLATIONS)
+        found = {row[0] for row in rows}
+        return KEY_TYPE.format(collation=next(name for name in KEY_COLLATIONS if name in found))
 
     def ping(self) -> None:
         self._execute("SELECT 1")
@@ -74,7 +85,7 @@ class MySQLEngine:
 
     def create_table(self, schema: str, table: str, columns: dict[str, str], key: tuple[str, ...]) -> None:
         target = sql.qualified(schema, table, quote)
-        self._execute(sql.create_table(target, columns, TYPES, key, quote, key_type=KEY_TYPE))
+        self._execute(sql.create_table(target, columns, TYPES, key, quote, key_type=self.key_type))
 
     def add_columns(self, schema: str, table: str, columns: dict[str, str]) -> None:
         adds = ", ".join(f"ADD COLUMN {quote(column)} {TYPES[kind]}" for column, kind in columns.items())

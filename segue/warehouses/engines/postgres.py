@@ -36,7 +36,7 @@ def secret(value: Any) -> Any:
 class PostgresEngine:
     """A PostgreSQL database; `connection` lets tests and the lead pass an open psycopg one."""
 
-    dialect = Dialect("postgres", column_limit=1600, staging="csv")
+    dialect = Dialect("postgres", column_limit=1600, staging="csv", text_nul=False)
     types = TYPES
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5432, database: str = "postgres", user: str = "postgres",

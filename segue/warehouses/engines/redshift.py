@@ -25,7 +25,8 @@ PARAMETERS_PER_INSERT = 30_000  # the wire protocol allows 65,535 per statement
 class RedshiftEngine(PostgresEngine):
     """A Redshift cluster (port 5439 by default)."""
 
-    dialect = Dialect("redshift", column_limit=1600, varchar_limit=512, can_widen=False)
+    dialect = Dialect("redshift", column_limit=1600, varchar_limit=512, can_widen=False, text_nul=False,
+                      key_limit=512)
     types = TYPES
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5439, **settings) -> None:

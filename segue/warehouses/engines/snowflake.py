@@ -93,7 +93,9 @@ class SnowflakeEngine:
     def load(self, schema: str, tables: list[StagedTable]) -> None:
         import snowflake.connector
 
-        stages = [f"segue_stage_{number}" for number in range(len(tables))]
+        # `$`: no snake-cased event table can have this name. A temporary table shadows a table of
+        # the same name in its schema for the session, so "segue_stage_0" could be an event's table.
+        stages = [f"segue$stage_{number}" for number in range(len(tables))]
         self._execute(f"USE SCHEMA {quote(schema)}")  # where the temporary tables live
         try:
             for stage, table in zip(stages, tables):
