@@ -7,6 +7,8 @@ to the report of every failing test that used it.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import signal
@@ -53,13 +55,17 @@ class LiveServer:
         self.url = f"http://{HOST}:{self.port}"
         self.process: subprocess.Popen | None = None
 
+    serve_args: tuple[str, ...] = ()  # subclasses: more `segue serve` options
+
+    def environment(self) -> dict[str, str]:
+        """The server's and its CLI's environment (subclasses add their settings)."""
+        return _clean_environment(self.data_dir)
+
     def start(self) -> None:
         """Start the server and wait until /healthz answers 200."""
-        command = [sys.executable, "-m", "segue", "serve", "--host", HOST, "--port", str(self.port)]
+        command = [sys.executable, "-m", "segue", "serve", "--host", HOST, "--port", str(self.port), *self.serve_args]
         with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                command, stdout=log_file, stderr=subprocess.STDOUT, env=_clean_environment(self.data_dir)
-            )
+            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=self.environment())
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -103,8 +109,7 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Run a `segue` command against this server's data dir; its stdout."""
         completed = subprocess.run(
-            [sys.executable, "-m", "segue", *args],
-            capture_output=True, text=True, env=_clean_environment(self.data_dir), timeout=120,
+            [sys.executable, "-m", "segue", *args], capture_output=True, text=True, env=self.environment(), timeout=120,
         )
         if completed.returncode != 0:
             raise RuntimeError(f"segue {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}")
@@ -165,3 +170,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     server = getattr(item, "funcargs", {}).get("live_server")
     if report.failed and isinstance(server, LiveServer):
         report.sections.append(("segue serve output", server.log_tail()))
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own download does not work here
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium driven by sync Playwright. Packages that drive a browser (tests/app,
+    tests/device) open one in a package-scoped fixture of their own conftest: a fixture defined
+    here would last the whole session, and sync Playwright keeps an event loop running while it
+    is open, which the async tests of other packages need."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer, _clean_environment
+from tests.conftest import CHROMIUM, LiveServer, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 OWNER, PASSWORD = "admin", "app-test-password-1"
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
@@ -42,12 +39,8 @@ def pytest_collection_modifyitems(items):
 class AppServer(LiveServer):
     """`segue serve` whose first owner has a known password."""
 
-    def start(self) -> None:
-        command = [sys.executable, "-m", "segue", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        environ = {**_clean_environment(self.data_dir), "SEGUE_ADMIN_USER": OWNER, "SEGUE_ADMIN_PASSWORD": PASSWORD}
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=environ)
-        self._wait_ready()
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), "SEGUE_ADMIN_USER": OWNER, "SEGUE_ADMIN_PASSWORD": PASSWORD}
 
 
 @pytest.fixture(scope="package")
@@ -59,16 +52,6 @@ def app_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="package")  # not session: sync Playwright keeps an event loop running
-def browser():                     # while it is open, which the async tests of other packages need
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -175,3 +158,9 @@ def hook():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="package")  # see tests/conftest.py chromium(): not a session-wide browser
+def browser():
+    with chromium() as browser:
+        yield browser

@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -28,9 +26,8 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import OWNER, PASSWORD, log_in, wait_for  # noqa: F401 (re-exported for the tests here)
-from tests.conftest import LiveServer, _clean_environment
+from tests.conftest import CHROMIUM, LiveServer, chromium, _clean_environment
 
-CHROMIUM = Path("/usr/bin/chromium")
 THIRD_PARTY = Path(__file__).parent / "thirdparty"  # the `device-recorder` test destination
 RECORDER = "device-recorder"
 NO_CHROMIUM = "device mode's browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -56,21 +53,10 @@ class DeviceServer(LiveServer):
     """`segue serve` with a known owner password and `SEGUE_PUBLIC_URL` set to its own URL; its
     catalog (and its CLI's) also holds the test destination `device-recorder`."""
 
-    def start(self) -> None:
-        command = [sys.executable, "-m", "segue", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        environ = {**_environment(self.data_dir), "SEGUE_ADMIN_USER": OWNER,
-                   "SEGUE_ADMIN_PASSWORD": PASSWORD, "SEGUE_PUBLIC_URL": self.url}
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=environ)
-        self._wait_ready()
-
-    def cli(self, *args: str) -> str:
-        """Run a `segue` command against this server's data dir; its stdout."""
-        completed = subprocess.run([sys.executable, "-m", "segue", *args], capture_output=True, text=True,
-                                   env=_environment(self.data_dir), timeout=120)
-        if completed.returncode != 0:
-            raise RuntimeError(f"segue {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}")
-        return completed.stdout
+    def environment(self) -> dict[str, str]:
+        """The server's: a known owner and its own URL as the public one; the CLI's: the test catalog."""
+        return {**_environment(self.data_dir), "SEGUE_ADMIN_USER": OWNER, "SEGUE_ADMIN_PASSWORD": PASSWORD,
+                "SEGUE_PUBLIC_URL": self.url}
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         """GET a path of this server: (status, headers with lowercase names, body); no exception on 4xx."""
@@ -95,16 +81,6 @@ def device_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="package")  # not session: sync Playwright keeps an event loop running
-def browser():                     # while it is open, which the async tests of other packages need
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -179,3 +155,9 @@ def add_device_destination(server: LiveServer, source: str, slug: str, settings:
 def set_destination_enabled(server: LiveServer, instance_id: str, enabled: bool) -> dict:
     """Enable or disable a destination instance through the CLI; its view."""
     return json.loads(server.cli("destinations", "enable" if enabled else "disable", instance_id, "--json"))
+
+
+@pytest.fixture(scope="package")  # see tests/conftest.py chromium(): not a session-wide browser
+def browser():
+    with chromium() as browser:
+        yield browser

@@ -7,8 +7,6 @@ router node, in per-user order; each node answers only its own routes.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,7 +16,7 @@ import pytest
 from segue.errors import ConfigError
 from segue.log.jetstream import JetStreamLog
 from segue.server import ALL_ROLES, parse_roles
-from tests.conftest import HOST, LiveServer, _clean_environment
+from tests.conftest import LiveServer
 from tests.e2e.test_cloud_delivery import connect_webhook, hook_server, send, wait_for  # noqa: F401 (fixture)
 from tests.log.conftest import NATS_URL, nats_reachable
 
@@ -28,23 +26,10 @@ class NodeServer(LiveServer):
 
     def __init__(self, data_dir, log_path, role: str, stream: str) -> None:
         super().__init__(data_dir, log_path)
-        self.role, self.stream = role, stream
+        self.serve_args, self.stream = ("--role", role), stream
 
     def environment(self) -> dict[str, str]:
-        return {**_clean_environment(self.data_dir), "SEGUE_LOG_URL": NATS_URL, "SEGUE_LOG_STREAM": self.stream}
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "segue", "serve", "--host", HOST, "--port", str(self.port), "--role", self.role]
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=self.environment())
-        self._wait_ready()
-
-    def cli(self, *args: str) -> str:
-        completed = subprocess.run([sys.executable, "-m", "segue", *args], capture_output=True, text=True,
-                                   env=self.environment(), timeout=120)
-        if completed.returncode != 0:
-            raise RuntimeError(f"segue {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}")
-        return completed.stdout
+        return {**super().environment(), "SEGUE_LOG_URL": NATS_URL, "SEGUE_LOG_STREAM": self.stream}
 
 
 def test_roles_parse_and_refuse_unknown_names():

@@ -4,8 +4,6 @@ and the one error body, recovers by itself once space returns, and loses no ackn
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import LiveServer, _clean_environment
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +27,8 @@ BUDGET_ENVIRONMENT = {
 class BudgetServer(LiveServer):
     """A LiveServer started with the disk budget settings in its environment."""
 
-    def start(self) -> None:
-        command = [sys.executable, "-m", "segue", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        environ = {**_clean_environment(self.data_dir), **BUDGET_ENVIRONMENT}
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=environ)
-        self._wait_ready()
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), **BUDGET_ENVIRONMENT}
 
 
 @pytest.fixture(scope="module")
