@@ -161,3 +161,6 @@ def set_destination_enabled(server: LiveServer, instance_id: str, enabled: bool)
 def browser():
     with chromium() as browser:
         yield browser
+
+
+from tests.device.library_support import relay, source  # noqa: E402,F401 (the library tests' fixtures)
