@@ -57,6 +57,17 @@ class LiveServer:
 
     serve_args: tuple[str, ...] = ()  # subclasses: more `segue serve` options
 
+    @classmethod
+    @contextlib.contextmanager
+    def running_in(cls, work_dir: Path):
+        """A started server with its data and log in `work_dir`, stopped on exit (for fixtures)."""
+        server = cls(work_dir / "data", work_dir / "server.log")
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
     def environment(self) -> dict[str, str]:
         """The server's and its CLI's environment (subclasses add their settings)."""
         return _clean_environment(self.data_dir)
@@ -153,13 +164,8 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory):
     """A running `segue serve`, shared by the tests of one module, stopped afterwards."""
-    work_dir = tmp_path_factory.mktemp("segue")
-    server = LiveServer(work_dir / "data", work_dir / "server.log")
-    server.start()
-    try:
+    with LiveServer.running_in(tmp_path_factory.mktemp("segue")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

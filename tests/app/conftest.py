@@ -45,13 +45,8 @@ class AppServer(LiveServer):
 
 @pytest.fixture(scope="package")
 def app_server(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp("segue-app")
-    server = AppServer(work_dir / "data", work_dir / "server.log")
-    server.start()
-    try:
+    with AppServer.running_in(tmp_path_factory.mktemp("segue-app")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -74,13 +74,8 @@ def _lower(headers) -> dict:
 
 @pytest.fixture(scope="package")
 def device_server(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp("segue-device")
-    server = DeviceServer(work_dir / "data", work_dir / "server.log")
-    server.start()
-    try:
+    with DeviceServer.running_in(tmp_path_factory.mktemp("segue-device")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -33,13 +33,8 @@ class BudgetServer(LiveServer):
 
 @pytest.fixture(scope="module")
 def budget_server(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp("segue-disk")
-    server = BudgetServer(work_dir / "data", work_dir / "server.log")
-    server.start()
-    try:
+    with BudgetServer.running_in(tmp_path_factory.mktemp("segue-disk")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def track(server: LiveServer, write_key: str) -> tuple[str, int, dict, dict]:
