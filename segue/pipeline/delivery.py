@@ -83,6 +83,12 @@ def _vendor_message(interpret: Interpret | None, status: int, body: bytes) -> st
         return None
 
 
+def plain_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A response's headers as a plain dict of str (aiohttp's keys are `istr`, a str subclass that
+    JSON encoders refuse as keys; a repeated header keeps its last value)."""
+    return {str(key): str(value) for key, value in headers.items()}
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     if hasattr(headers, "getone"):  # aiohttp's case-insensitive multidict
         return headers.get(name)
@@ -153,7 +159,7 @@ class Sender:
         except Exception as error:  # every failure becomes an outcome
             return _error_outcome(error, self.timeout), None
         outcome = classify(status, headers, body, interpret)
-        return outcome, {"status": status, "headers": dict(headers), "body": outcome.response_body}
+        return outcome, {"status": status, "headers": plain_headers(headers), "body": outcome.response_body}
 
     async def _publish(self, request: Request) -> tuple[Outcome, None]:
         """A stream or object-store request; the transport keeps its own timeout (it drops the

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from segue.config import Settings
@@ -29,6 +30,7 @@ from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
+RECENT_RECORDS = 10_000  # how far back a new instance's start is looked for (seconds of traffic)
 
 
 def open_delivery_stores(settings: Settings) -> tuple[SqliteRetryQueue, SqliteStatsStore]:
@@ -77,16 +79,21 @@ class Router:
     async def reconcile(self) -> None:
         """Make the running workers match the enabled cloud-mode instances."""
         self._version = await asyncio.to_thread(self.store.config_version)
-        configs, existing = await asyncio.to_thread(self._load)
+        configs, existing, changed_at = await asyncio.to_thread(self._load)
         for instance_id in set(self.workers) - set(configs):
             await self._stop_worker(instance_id)
         for instance_id in self._known - existing:
             await self._forget(instance_id)
+        names = set(await self.log.consumer_names()) if set(configs) - set(self.workers) else set()
         for instance_id, config in configs.items():
+            if instance_id not in self.workers:
+                await self._register(consumer_name(instance_id), names, changed_at[instance_id])
             self._run_worker(config)
         self._known = existing
 
-    def _load(self) -> tuple[dict[str, InstanceConfig], set[str]]:
+    def _load(self) -> tuple[dict[str, InstanceConfig], set[str], dict[str, int]]:
+        """The enabled cloud-mode instances' configs, every instance id, and when each instance
+        last changed (epoch ms)."""
         plan = self.store.get_workspace().plan
         records = self.store.list_destinations()
         configs = {}
@@ -95,7 +102,20 @@ class Router:
                 config = self._config(record, plan)
                 if config is not None:
                     configs[record.id] = config
-        return configs, {record.id for record in records}
+        changed_at = {record.id: _epoch_ms(record.updated_at) for record in records}
+        return configs, {record.id for record in records}, changed_at
+
+    async def _register(self, name: str, registered: set[str], enabled_at_ms: int) -> None:
+        """A new instance's cursor starts before the first event received since it was enabled
+        (its last change), not at the head when this router noticed it up to a poll later:
+        events sent right after switching a destination on reach it too."""
+        if name in registered:
+            return
+        recent = await self.log.newest(RECENT_RECORDS)
+        before = [record.offset for record in recent if record.received_at_ms < enabled_at_ms]
+        start = before[-1] if before else (recent[0].offset - 1 if recent else 0)
+        consumer = self.log.consumer(name)  # registered at 0, moved forward to `start`
+        await consumer.ack(start)
 
     def _config(self, record: Any, plan: str) -> InstanceConfig | None:
         destination = self.catalog.get(record.catalog_slug)
@@ -120,7 +140,7 @@ class Router:
         if worker is not None:
             worker.config = config  # settings or filters may have changed
             return
-        consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)
+        consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)  # registered by reconcile
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
                         timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
                         transports=self.transports)
@@ -146,7 +166,7 @@ class Router:
 
     async def _stop_worker(self, instance_id: str) -> None:
         """Disabled: stop, and drop the cursor: a disabled instance receives nothing, so when it
-        is enabled again it starts at the head (its parked retries stay until deleted)."""
+        is enabled again it starts at that moment (its parked retries stay until deleted)."""
         self.workers.pop(instance_id)
         task = self._tasks.pop(instance_id)
         task.cancel()
@@ -174,3 +194,9 @@ class Router:
                 await self.stats.flush()
             except Exception:
                 log.exception("could not save delivery statistics")
+
+
+def _epoch_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)

@@ -305,7 +305,13 @@ def _write_counts(db, pending: dict[tuple[str, int], DeliveryStats]) -> None:
 
 
 def _write_samples(db, samples: dict[str, deque]) -> None:
-    rows = [(instance_id, at, orjson.dumps(sample, default=str)) for instance_id, items in samples.items() for at, sample in items]
+    rows = [(instance_id, at, _encoded(sample)) for instance_id, items in samples.items() for at, sample in items]
     db.executemany("INSERT INTO samples (instance_id, at, sample) VALUES (?, ?, ?)", rows)
     for instance_id in samples:
         db.execute(TRIM_SAMPLES, (instance_id, instance_id))
+
+
+def _encoded(sample: dict) -> bytes:
+    """A sample as JSON; whatever it holds (keys of str subclasses, odd values) it never fails, so
+    one sample can never stop the statistics from being saved."""
+    return orjson.dumps(sample, default=str, option=orjson.OPT_NON_STR_KEYS)

@@ -35,6 +35,21 @@ async def test_disabled_instances_receive_nothing_and_enabling_starts_at_the_hea
     assert [body["event"] for body in world.server.bodies("/off")] == ["after enabling"]
 
 
+async def test_events_sent_right_after_enabling_arrive_before_the_router_notices(world):
+    hook = world.webhook("/now", enabled=False)
+    router = world.router()
+    await router.start()
+    await world.send({"event": "while disabled"})
+    await asyncio.sleep(0.01)  # receivedAt in ms: the change comes strictly after it
+    world.plane.update_destination(OPERATOR, hook["id"], enabled=True)
+    assert hook["id"] not in router.workers  # sent before the router's next look at the config
+    await world.send({"event": "right after enabling"})
+    await eventually(lambda: len(world.server.bodies("/now")) == 1)
+    await world.send({"event": "later"})
+    await eventually(lambda: len(world.server.bodies("/now")) == 2)
+    assert [body["event"] for body in world.server.bodies("/now")] == ["right after enabling", "later"]
+
+
 async def test_the_integrations_object_routes_as_segment_does(world):
     world.webhook("/w")
     router = world.router()

@@ -156,3 +156,19 @@ async def test_close_twice(stats_store):
     stats_store.record_retry("dst_a")
     await stats_store.close()
     await stats_store.close()
+
+
+async def test_a_sample_holding_a_vendors_response_headers_is_saved(stats_store):
+    from multidict import CIMultiDict, istr
+
+    from segue.pipeline.delivery import plain_headers
+
+    headers = CIMultiDict({istr("Content-Type"): "application/json", istr("X-Request-Id"): "r-1"})
+    raw = {**sample(2), "exchanges": [{"response": {"status": 400, "headers": dict(headers)}}]}  # istr keys
+    tidy = {**sample(3), "exchanges": [{"response": {"status": 400, "headers": plain_headers(headers)}}]}
+    stats_store.record_failed("dst_h", raw)
+    stats_store.record_failed("dst_h", tidy)
+    await stats_store.flush()  # a key of a str subclass stopped every later flush
+    failures = (await stats_store.summary("dst_h"))["recentFailures"]
+    assert {failure["messageId"] for failure in failures} == {"m2", "m3"}
+    assert all(f["exchanges"][0]["response"]["headers"]["Content-Type"] == "application/json" for f in failures)
