@@ -1,7 +1,7 @@
 """Preview: what one sample event becomes for a destination instance, without sending anything.
 
 The preview runs the router's own code: the instance's routing config as the router and replay
-build it (`instance_config`), then `route` (integrations object, Destination Filters on the
+build it (`pipeline/instances.py`), then `route` (integrations object, Destination Filters on the
 Business plan, mappings, translation). It shows the mapped payload of each matching mapping and
 the requests the destination would be sent, secrets masked. A draft mapping (one being edited,
 not yet saved) can be previewed on its own. Nothing is sent and nothing is counted.
@@ -21,7 +21,7 @@ from segue.control.tester import sample_event
 from segue.destinations.contract import Request
 from segue.errors import ConfigError, InvalidMessage
 from segue.pipeline.delivery import mask_exchange
-from segue.pipeline.replay import instance_config
+from segue.pipeline.instances import instance_config, unsettled_config
 from segue.pipeline.routing import InstanceConfig, MappingFailure, compile_mappings, mapped_calls, route
 from segue.spec.messages import validate
 
@@ -55,23 +55,14 @@ class PreviewUseCases:
         record = self.store.get_destination(destination_id)
         if draft is not None:
             self._check_mapping(record, **{key: draft.get(key) for key in DRAFT_FIELDS})
+        with_filters = "destination_filters" in rules_for(self.plan).features  # as the router: Business only
         try:
-            config, problem = instance_config(self.store, self.catalog, record), None
+            config, problem = instance_config(self.store, self.catalog, record, with_filters=with_filters), None
         except ConfigError as error:
-            config, problem = self._unsettled_config(record), error.message
-        if "destination_filters" not in rules_for(self.plan).features:
-            config = replace(config, filters=())  # as the router: filters run on the business plan only
+            config, problem = unsettled_config(self.store, self.catalog, record, with_filters=with_filters), error.message
         if draft is not None:
             config = replace(config, mappings=compile_mappings([_draft_record(draft)]))
         return config, problem
-
-    def _unsettled_config(self, record: Any) -> InstanceConfig:
-        """A config without settings: enough to map events, not to translate them."""
-        filters = tuple({"title": item.title, "if": item.condition, "actions": item.actions, "enabled": True}
-                        for item in self.store.list_filters(record.id) if item.enabled)
-        return InstanceConfig(record.id, record.source_id, self.catalog.get(record.catalog_slug), None,
-                              tuple(str(value) for value in record.secrets.values() if value), filters,
-                              compile_mappings(self.store.list_mappings(record.id)))
 
 
 def checked_event(event: Any) -> dict:

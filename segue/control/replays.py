@@ -15,7 +15,8 @@ from typing import Any
 from segue.control.access import Actor, require_write
 from segue.control.plans import require_feature
 from segue.errors import ConfigError
-from segue.pipeline.replay import ReplayJobs, ReplayTarget, instance_config
+from segue.pipeline.instances import instance_config
+from segue.pipeline.replay import ReplayJobs, ReplayTarget
 
 
 class ReplayUseCases:

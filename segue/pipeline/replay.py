@@ -24,12 +24,11 @@ from typing import Any, Callable, Iterator
 import orjson
 
 from segue.config import Settings
-from segue.destinations.settings import InvalidSettings, merge_settings
-from segue.errors import ConfigError, NotFound
+from segue.errors import NotFound
 from segue.pipeline.archive import epoch_ms, iter_archive
 from segue.pipeline.delivery import Backoff, Outcome, Sender, redactor
 from segue.pipeline.http import HttpClient
-from segue.pipeline.routing import InstanceConfig, compile_mappings, route
+from segue.pipeline.routing import InstanceConfig, route
 from segue.pipeline.transports import Transports
 from segue.pipeline.worker import user_key
 
@@ -77,20 +76,6 @@ class ReplayReport:
 def new_report(target: ReplayTarget) -> ReplayReport:
     return ReplayReport(id=uuid.uuid4().hex, destination_id=target.config.id, source_id=target.config.source_id,
                         start=_iso(target.start), end=_iso(target.end), started_at=_iso(datetime.now(UTC)))
-
-
-def instance_config(store: Any, catalog: Any, record: Any) -> InstanceConfig:
-    """The routing config of a destination instance, enabled or not (as the router builds it)."""
-    destination = catalog.get(record.catalog_slug)
-    try:
-        settings = merge_settings(destination.settings, record.settings, record.secrets)
-    except InvalidSettings as error:
-        raise ConfigError(f"the destination's settings are incomplete or invalid: {error.message}") from None
-    filters = tuple({"title": item.title, "if": item.condition, "actions": item.actions, "enabled": True}
-                    for item in store.list_filters(record.id) if item.enabled)
-    secrets = tuple(str(value) for value in record.secrets.values() if value)
-    mappings = compile_mappings(store.list_mappings(record.id))
-    return InstanceConfig(record.id, record.source_id, destination, settings, secrets, filters, mappings)
 
 
 def replayed(event: dict) -> dict:

@@ -18,13 +18,14 @@ from typing import Any, Awaitable, Callable
 
 from segue.config import Settings
 from segue.destinations.registry import Catalog
-from segue.destinations.settings import InvalidSettings, merge_settings
+from segue.errors import ConfigError
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
-from segue.pipeline.routing import InstanceConfig, compile_mappings
+from segue.pipeline.instances import instance_config
+from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
@@ -118,29 +119,18 @@ class Router:
         await consumer.ack(start)
 
     def _config(self, record: Any, plan: str) -> InstanceConfig | None:
-        destination = self.catalog.get(record.catalog_slug)
         try:
-            settings = merge_settings(destination.settings, record.settings, record.secrets)
-        except InvalidSettings as error:
-            log.error("destination %s is enabled but its settings are invalid: %s", record.id, error.message)
+            return instance_config(self.store, self.catalog, record, with_filters=plan == "business")
+        except ConfigError as error:
+            log.error("destination %s is enabled but %s", record.id, error.message)
             return None
-        filters = self._filters(record.id) if plan == "business" else ()
-        secrets = tuple(str(value) for value in record.secrets.values() if value)
-        mappings = compile_mappings(self.store.list_mappings(record.id))
-        return InstanceConfig(record.id, record.source_id, destination, settings, secrets, filters, mappings)
-
-    def _filters(self, instance_id: str) -> tuple[dict, ...]:
-        return tuple(
-            {"title": item.title, "if": item.condition, "actions": item.actions, "enabled": True}
-            for item in self.store.list_filters(instance_id) if item.enabled
-        )
 
     def _run_worker(self, config: InstanceConfig) -> None:
         worker = self.workers.get(config.id)
         if worker is not None:
             worker.config = config  # settings or filters may have changed
             return
-        consumer = self.log.consumer(consumer_name(config.id), start_at_head=True)  # registered by reconcile
+        consumer = self.log.consumer(consumer_name(config.id))  # registered by reconcile (`_register`)
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
                         timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
                         transports=self.transports)
