@@ -82,13 +82,22 @@ class InstanceWorker:
     async def step(self) -> bool:
         """One turn: due retries, then new records; True when there was work."""
         retried = await self._retry_due()
-        if self.breaker.state != "closed":
+        if not await self._may_read_new():
             await asyncio.sleep(IDLE_WAIT_SECONDS)
             return retried
-        records = await self.consumer.fetch(FETCH_LIMIT, wait=0 if retried else IDLE_WAIT_SECONDS)
+        limit = FETCH_LIMIT if self.breaker.state == "closed" else 1
+        records = await self.consumer.fetch(limit, wait=0 if retried else IDLE_WAIT_SECONDS)
         if records:
             await self._deliver_records(records)
         return retried or bool(records)
+
+    async def _may_read_new(self) -> bool:
+        """Closed breaker: yes. Open: no. Half-open: a parked event is the probe when one waits;
+        when none does (all given up), one new event is, or nothing would ever close it."""
+        state = self.breaker.state
+        if state == "half_open":
+            return await self.retries.oldest(self.config.id) is None
+        return state == "closed"
 
     # New records ---------------------------------------------------------------------------
 
@@ -200,18 +209,25 @@ class InstanceWorker:
     # Retries -------------------------------------------------------------------------------
 
     async def _retry_due(self) -> bool:
+        """Retry what is due while the breaker lets requests go; give up what is past the retry
+        window whatever the breaker says (that sends nothing, so it must not use up a probe)."""
         due = await self.retries.due(self.config.id, self.clock(), limit=50)
         for parked in due:
-            if not self.breaker.allow():
-                break
-            await self._retry(parked)
+            if self._past_window(parked):
+                await self._give_up(parked)
+            elif self.breaker.allow():
+                await self._retry(parked)
         return bool(due)
+
+    def _past_window(self, parked: Parked) -> bool:
+        return bool(parked.attempts) and self.clock() - parked.first_failed_at > self.settings.retry_window_seconds
+
+    async def _give_up(self, parked: Parked) -> None:
+        self.stats.record_failed(self.config.id, self._sample(parked, f"gave up after {parked.attempts} attempts: {parked.reason}"))
+        await self._finish(parked)
 
     async def _retry(self, parked: Parked) -> None:
         now = self.clock()
-        if parked.attempts and now - parked.first_failed_at > self.settings.retry_window_seconds:
-            self.stats.record_failed(self.config.id, self._sample(parked, f"gave up after {parked.attempts} attempts: {parked.reason}"))
-            return await self._finish(parked)
         outcome = await self._attempt(orjson.loads(parked.payload), parked.received_at_ms)
         if outcome is None or outcome.kind != "retry":
             return await self._finish(parked)
