@@ -8,6 +8,8 @@ decoded as `load` reads it, as a sync streams the log). Rows are the
 rows committed over all tables (a track writes `tracks` and its event table).
 Segue runs twice: batches staged while the one before loads, as a sync does (`segue`, the
 measure the floor applies to), and one `load` after the other (the ratio shows the pipelining).
+`--stages` adds where the time goes: CPU seconds per 100,000 events of each step of a load
+(decoding, layout, typing, writing the stage, the engine's load), one batch after another.
 Peer: dlt loading the same events with `write_disposition="merge"` on messageId (its dedup), one
 table per method, into the same engine. Floors (issue "Warehouses"): 100,000 rows/s into
 DuckDB, 40,000 rows/s into PostgreSQL.
@@ -16,6 +18,7 @@ DuckDB, 40,000 rows/s into PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sys
@@ -28,6 +31,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from segue.warehouses import loader as warehouse_loader
 from segue.warehouses.engines import open_engine
 from segue.warehouses.loader import LoadOptions, load
 from segue.warehouses.pipeline import PipelinedLoader
@@ -108,6 +112,67 @@ def segue_rate(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path
         engine.close()
 
 
+# The loader's steps, by the module attribute `stage` and `load` call them through.
+STAGES = {"layout": "collect", "typing": "evolve", "writing the stage": "_write", "engine load": "load_staged"}
+
+
+def stage_costs(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path) -> dict[str, float]:
+    """CPU seconds (process time: every thread, the engine's too) per 100,000 events of each step
+    of `load`, one batch after another; "decoding" is `orjson.loads` of the stored bytes."""
+    engine = _engine(engine_slug, work_dir)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    options = LoadOptions(staging_dir=work_dir / f"stage-costs-{engine_slug}")
+    costs = dict.fromkeys(["decoding", *STAGES], 0.0)
+    try:
+        with _timed_steps(costs):
+            for first in range(0, len(stored), batch):
+                started = time.process_time()
+                with warehouse_loader.collector_paused():  # as in a load, which decodes as it lays out
+                    events = [orjson.loads(raw) for raw in stored[first:first + batch]]
+                costs["decoding"] += time.process_time() - started
+                load(engine, schema, events, options)
+    finally:
+        engine.drop_schema(schema)
+        engine.close()
+    return {step: seconds * 100_000 / len(stored) for step, seconds in costs.items()}
+
+
+@contextlib.contextmanager
+def _timed_steps(costs: dict[str, float]):
+    """Count the CPU time of each loader step in `costs` while inside; the steps are restored after."""
+    originals = {step: getattr(warehouse_loader, name) for step, name in STAGES.items()}
+
+    def timed(step: str, function):
+        def run(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                costs[step] += time.process_time() - started
+        return run
+
+    try:
+        for step, function in originals.items():
+            setattr(warehouse_loader, STAGES[step], timed(step, function))
+        yield
+    finally:
+        for step, function in originals.items():
+            setattr(warehouse_loader, STAGES[step], function)
+
+
+def costs_table(costs: dict[str, dict[str, float]], events: int) -> Table:
+    table = Table(title=f"Where the time goes: CPU seconds per 100,000 events ({events:,} loaded, one batch after another)")
+    table.add_column("step")
+    for engine in costs:
+        table.add_column(engine, justify="right")
+    for step in next(iter(costs.values())):
+        table.add_row(step, *(f"{by_step[step]:.2f}" for by_step in costs.values()))
+    python = [sum(seconds for step, seconds in by_step.items() if step != "engine load") for by_step in costs.values()]
+    table.add_row("Python, staging (all but the engine load)", *(f"{seconds:.2f}" for seconds in python))
+    table.add_row("total", *(f"{sum(by_step.values()):.2f}" for by_step in costs.values()))
+    return table
+
+
 def _engine(slug: str, work_dir: Path):
     if slug == "duckdb":
         return open_engine("duckdb", path=work_dir / "segue.duckdb")
@@ -179,12 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dlt-events", type=int, default=20_000, help="events per dlt run (default 20,000)")
     parser.add_argument("--batch", type=int, default=25_000, help="events per load (default 25,000)")
     parser.add_argument("--engines", default="duckdb,postgres", help="comma-separated: duckdb, postgres")
+    parser.add_argument("--stages", action="store_true", help="also print CPU seconds per step of a load")
     args = parser.parse_args(argv)
     load_average = os.getloadavg()[0]
     stored = stored_events(max(args.events, args.dlt_events))
     results: dict[str, dict] = {}
+    costs: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="segue-wh-bench-") as work:
         for engine in [name.strip() for name in args.engines.split(",") if name.strip()]:
+            if args.stages:
+                costs[engine] = stage_costs(engine, stored[:args.events], args.batch, Path(work))
             results[engine] = {
                 "segue, one batch after another": segue_rate(engine, stored[:args.events], args.batch, Path(work), False),
                 "segue": segue_rate(engine, stored[:args.events], args.batch, Path(work)),
@@ -196,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[engine]["dlt"] = peer
                 console.log(f"{engine}: dlt {peer[0]:,.0f} rows/s")
     console.print(results_table(results, args.events, load_average))
+    if costs:
+        console.print(costs_table(costs, args.events))
     return 0
 
 
