@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -49,6 +50,10 @@ class Settings:
     log_url: str = ""
     # What this node runs: all, or some of ingest, router, warehouse, app (segue/server.py).
     role: str = "all"
+    # This node's name among the routers and warehouse loaders sharing the work (leases); empty:
+    # host name and process id. Must differ between nodes running at the same time.
+    node_name: str = ""
+    lease_seconds: float = 10.0  # a lease its holder stopped renewing passes on after this long
     log_stream: str = "SEGUE"  # the JetStream stream (and the prefix of its cursors' bucket)
     log_replicas: int = 1  # JetStream replicas of the stream and the bucket (3 on a NATS cluster)
     dedup_window_seconds: int = 24 * 3600
@@ -113,6 +118,17 @@ class Settings:
     @property
     def config_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'config.db').resolve()}"
+
+    @property
+    def node(self) -> str:
+        """This process's name among the nodes sharing the work (`node_name`, else host-pid)."""
+        return self.node_name or f"{socket.gethostname()}-{os.getpid()}"
+
+    def node_consumer(self, name: str) -> str:
+        """The log consumer name of work every node does for itself (its archive, its counts):
+        on a shared log, one per node (`name@node_name`, else `name@host`), so each node reads
+        everything; on the embedded log, `name`."""
+        return f"{name}@{self.node_name or socket.gethostname()}" if self.log_url else name
 
     @property
     def log_dir(self) -> Path:

@@ -28,13 +28,15 @@ from segue.control.device import DeviceSite
 from segue.control.oauth import refresh_due_tokens
 from segue.destinations.registry import load_catalog
 from segue.log import open_log
+from segue.log.leases import open_leases
 from segue.log.protocol import EventLog
 from segue.pipeline.archive import start_archiver
 from segue.pipeline.disk import relieve_pressure, watcher_for
 from segue.pipeline.ingest import Ingestor
+from segue.pipeline.partitions import PartitionOwnership
 from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
-from segue.pipeline.source_counts import SourceCounter, counts_path
+from segue.pipeline.source_counts import COUNTS_CONSUMER, SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.store.db import Store
@@ -82,14 +84,18 @@ class Runtime:
         self.plane = ControlPlane(self.store, self.catalog, delivery_stats=self.delivery_stats,
                                   allow_private_destinations=settings.allow_private_destinations,
                                   replay_jobs=ReplayJobs(settings))
+        self.leases = open_leases(settings)  # who delivers which partition, who loads which warehouse
+        sharing = PartitionOwnership(self.leases, self.log.partitions) if settings.log_url else None
         self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
-                             renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id))
+                             renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id),
+                             ownership=sharing)
         self.roles = parse_roles(settings.role)
         self._tasks: list[asyncio.Task] = []
         self._stops: list[Callable[[], Awaitable[None]]] = []  # the started parts' stop(), in start order
         self.archiver = None  # the raw archive's log consumer (segue/pipeline/archive.py)
-        self.source_counts = SourceCounter(self.log, counts_path(settings.data_dir))  # events per source per minute
-        self.syncs = SyncSupervisor(settings, self.store, self.log)  # one syncer per warehouse
+        self.source_counts = SourceCounter(self.log, counts_path(settings.data_dir),  # events per source per minute
+                                           consumer_name=settings.node_consumer(COUNTS_CONSUMER))
+        self.syncs = SyncSupervisor(settings, self.store, self.log, leases=self.leases)  # one syncer per warehouse
 
     async def start(self) -> None:
         """Start the parts of this node's roles (`settings.role`; docs/scale-out.md)."""
@@ -104,6 +110,9 @@ class Runtime:
             if self.archiver is not None:
                 self._stops.append(self.archiver.stop)
         await self._start(self.disk)
+        if self.roles & {"router", "warehouse"}:
+            await self.leases.start()
+            self._stops.append(self.leases.close)
         if "app" in self.roles:
             await self._start(self.source_counts)
         if "router" in self.roles:

@@ -32,6 +32,11 @@ def serve(
                                          "device-mode settings and bundles), router (delivery), warehouse (syncs, "
                                          "archive), app (web app, REST API).")
     ] = None,
+    node_name: Annotated[
+        Optional[str], typer.Option("--node-name", envvar="SEGUE_NODE_NAME", show_default="host name and process id",
+                                    help="This node's name among the routers and warehouse loaders sharing the work; "
+                                         "unique per running node.")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     allow_private_destinations: Annotated[
@@ -44,6 +49,7 @@ def serve(
     from segue.server import serve as run_server
 
     run_server(load_settings(data_dir, database_url, host=host, port=port, public_url=public_url, log_url=log_url, role=role,
+                              node_name=node_name,
                               allow_private_destinations=allow_private_destinations or None))
 
 

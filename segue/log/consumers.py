@@ -58,27 +58,54 @@ class HeadWatch:
 class ConsumerBackend(Protocol):
     head: HeadWatch
 
-    async def read_after(self, after: int, limit: int) -> list[Record]: ...
+    async def read_after(self, after: int, limit: int, partition: int | None = None) -> list[Record]: ...
 
     async def save_cursor(self, name: str, offset: int) -> None: ...
 
 
-class LogConsumer:
-    """A named reader with a durable cursor (see protocol.Consumer)."""
+def check_partition(partition: int | None, partitions: int) -> int | None:
+    """`partition` if the log has it (or None: the whole log); ValueError otherwise."""
+    if partition is not None and not 0 <= partition < partitions:
+        raise ValueError(f"partition {partition} is not one of the log's {partitions} partitions")
+    return partition
 
-    def __init__(self, name: str, committed: int, backend: ConsumerBackend) -> None:
+
+def same_partition(consumer, partition: int | None):
+    """The consumer asked for by name again, if it reads the same partition (ValueError if not)."""
+    if consumer.partition != partition:
+        raise ValueError(f"consumer {consumer.name!r} reads partition {consumer.partition}, not {partition}")
+    return consumer
+
+
+class LogConsumer:
+    """A named reader with a durable cursor (see protocol.Consumer); with `partition`, it reads
+    that partition's records only (offsets stay the log's global offsets)."""
+
+    def __init__(self, name: str, committed: int, backend: ConsumerBackend, partition: int | None = None) -> None:
         self.name = name
+        self.partition = partition
         self._backend = backend
         self._committed = committed
-        self._position = committed  # the last offset handed out by fetch
+        self._position = committed  # the last offset handed out by fetch (or scanned past, see fetch)
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
-        records = await self._backend.read_after(self._position, max_records)
-        if not records and wait > 0 and await self._backend.head.wait_beyond(self._position, wait):
-            records = await self._backend.read_after(self._position, max_records)
-        if records:
-            self._position = records[-1].offset
-        return records
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            head = self._backend.head.head  # every record up to here is readable now
+            records = await self._backend.read_after(self._position, max_records, self.partition)
+            if records:
+                self._position = records[-1].offset
+            if len(records) < max_records:
+                self._skip_to(head)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if records or remaining <= 0 or not await self._backend.head.wait_beyond(head, remaining):
+                return records
+
+    def _skip_to(self, head: int) -> None:
+        """A partition consumer's short read saw every record of its partition up to `head`:
+        the next read starts there rather than scanning the other partitions' records again."""
+        if self.partition is not None:
+            self._position = max(self._position, head)
 
     async def ack(self, offset: int) -> None:
         if offset <= self._committed:

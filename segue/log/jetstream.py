@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from segue.errors import StorageUnavailable
-from segue.log.consumers import LogConsumer, LogStats
-from segue.log.jetstream_io import PublishAcks, Reader
+from segue.log.consumers import LogConsumer, LogStats, check_partition, same_partition
+from segue.log.jetstream_io import PublishAcks, RawDispatch, Reader
 from segue.log.protocol import Entry, Record, partition_for
 
 SUBJECT_ROOT = "segue.events"
@@ -37,11 +37,13 @@ NEWEST_WINDOW = 512
 
 def _safe_key(name: str) -> str:
     """A consumer name as a key-value key (letters, digits, `-_=.`; others as `=XX`)."""
-    return re.sub(r"[^A-Za-z0-9_-]", lambda match: "=" + match.group().encode().hex(), name)
+    return re.sub(r"[^A-Za-z0-9_-]", lambda match: "".join(f"={byte:02x}" for byte in match.group().encode()), name)
 
 
 def _name_of_key(key: str) -> str:
-    return re.sub(r"=([0-9a-f]{2})", lambda match: bytes.fromhex(match.group(1)).decode(), key)
+    """The consumer name of a key (`deliver-x=40=33` is `deliver-x@3`; UTF-8 names too)."""
+    raw = re.sub(rb"=([0-9a-f]{2})", lambda match: bytes.fromhex(match.group(1).decode()), key.encode())
+    return raw.decode()
 
 
 class JetStreamLog:
@@ -72,6 +74,7 @@ class JetStreamLog:
             raise StorageUnavailable(f"cannot reach NATS at {self.url}: {error}") from error
         self._js = self._nc.jetstream()
         self._acks = await PublishAcks.open(self._nc)
+        self._dispatch = RawDispatch(self._nc)
         config = StreamConfig(name=self.stream, subjects=[f"{self.subjects}.>"], storage=StorageType.FILE,
                               num_replicas=self.replicas, duplicate_window=float(self.dedup_window_seconds))
         await _add_or_update_stream(self._js, config)
@@ -124,10 +127,15 @@ class JetStreamLog:
 
     # Consumers ---------------------------------------------------------------------------------
 
-    def consumer(self, name: str, start_at_head: bool = False) -> JetStreamConsumer:
+    def consumer(self, name: str, start_at_head: bool = False, partition: int | None = None) -> JetStreamConsumer:
         if name not in self._consumers:
-            self._consumers[name] = JetStreamConsumer(name, self, start_at_head)
-        return self._consumers[name]
+            check_partition(partition, self.partitions)
+            self._consumers[name] = JetStreamConsumer(name, self, start_at_head, partition)
+        return same_partition(self._consumers[name], partition)
+
+    def partition_subjects(self, partition: int | None) -> str:
+        """The subject filter of one partition's records (of every record with None)."""
+        return f"{self.subjects}.>" if partition is None else f"{self.subjects}.{partition}.>"
 
     async def remove_consumer(self, name: str) -> None:
         consumer = self._consumers.pop(name, None)
@@ -173,9 +181,10 @@ class JetStreamLog:
 
         config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, first),
                                 ack_policy=AckPolicy.NONE, inactive_threshold=60.0,
-                                filter_subject=subject or f"{self.subjects}.>")
+                                filter_subject=subject or self.partition_subjects(None))
         info = await self._js.add_consumer(self.stream, config)
-        return await Reader.open(self._nc, f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{info.name}", self.subjects)
+        return await Reader.open(self._nc, f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{info.name}", self.subjects,
+                                 self._dispatch)
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         """Read windows backwards from the head until `limit` records (of the source) are found."""
@@ -236,41 +245,64 @@ class JetStreamConsumer(LogConsumer):
     """A consumer whose cursor lives in the bucket and whose reads come from a `Reader` kept
     positioned after the last fetch (re-made after `rewind` or an ack past it).
 
-    It registers when created, as the embedded log's consumers do: at 0, or with `start_at_head`
-    at the stream's newest offset; a cursor stored already (by an earlier process or another
-    node) wins. The registration runs in the background; every call waits for it.
+    With a partition, its reader's filter subject is that partition's (the server skips the
+    other partitions' messages). It registers when created, as the embedded log's consumers
+    do: at 0, or with `start_at_head` at the stream's newest offset; a cursor stored already
+    (by an earlier process or another node) wins. The registration runs in the background;
+    every call waits for it.
+
+    After `close()` the next call reads the stored cursor again: in between another node may
+    have owned this consumer (routers sharing partitions) and moved it on.
     """
 
-    def __init__(self, name: str, log: JetStreamLog, start_at_head: bool) -> None:
-        super().__init__(name, log.head if start_at_head else 0, log)
+    def __init__(self, name: str, log: JetStreamLog, start_at_head: bool, partition: int | None = None) -> None:
+        super().__init__(name, log.head if start_at_head else 0, log, partition)
         self._log = log
         self._registered = asyncio.get_running_loop().create_task(self._register(start_at_head))
         self._reader: Reader | None = None
         self._reader_next = 0  # the offset the reader delivers next
+        self._reload = False  # read the stored cursor again before the next call (after close)
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
-        await self._registered
+        await self._ready()
         if self._reader is None or self._reader_next != self._position + 1:
-            await self.close()
-            self._reader, self._reader_next = await self._log.reader(self._position + 1), self._position + 1
-        records = await self._reader.take(max_records, wait)
+            await self._drop_reader()
+            subject = self._log.partition_subjects(self.partition)
+            self._reader, self._reader_next = await self._log.reader(self._position + 1, subject), self._position + 1
+        records = await self._reader.take(max_records, wait, ahead=True)
         if records:
             self._position = records[-1].offset
             self._reader_next = self._position + 1
         return records
 
     async def ack(self, offset: int) -> None:
-        await self._registered
+        await self._ready()
         await super().ack(offset)
 
     async def committed(self) -> int:
-        await self._registered
+        await self._ready()
         return self._committed
 
+    def rewind(self) -> None:
+        super().rewind()
+        self._reader_next = -1  # a read cut short may have left a pull request open: new reader
+
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-            self._reader = None
+        await self._drop_reader()
+        self._reload = True
+
+    async def _ready(self) -> None:
+        await self._registered
+        if self._reload:
+            self._reload = False
+            stored = await self._log.load_cursor(self.name)
+            if stored is not None:
+                self._committed = self._position = stored
+
+    async def _drop_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
 
     async def _register(self, start_at_head: bool) -> None:
         stored = await self._log.load_cursor(self.name)

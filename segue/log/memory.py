@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import islice
 from operator import attrgetter
 
-from segue.log.consumers import HeadWatch, LogConsumer, LogStats
+from segue.log.consumers import HeadWatch, LogConsumer, LogStats, check_partition, same_partition
 from segue.log.dedup import MemoryDedup, dedup_key, new_flags
 from segue.log.protocol import Entry, Record, partition_for
 
@@ -52,11 +53,12 @@ class MemoryLog:
         self.head.advance(self._last_offset)
         return offsets
 
-    def consumer(self, name: str, start_at_head: bool = False) -> LogConsumer:
+    def consumer(self, name: str, start_at_head: bool = False, partition: int | None = None) -> LogConsumer:
         if name not in self._consumers:
+            check_partition(partition, self.partitions)
             committed = self._cursors.setdefault(name, self._last_offset if start_at_head else 0)
-            self._consumers[name] = LogConsumer(name, committed, self)
-        return self._consumers[name]
+            self._consumers[name] = LogConsumer(name, committed, self, partition)
+        return same_partition(self._consumers[name], partition)
 
     async def remove_consumer(self, name: str) -> None:
         self._consumers.pop(name, None)
@@ -83,9 +85,11 @@ class MemoryLog:
         del self._records[:count]
         return count
 
-    async def read_after(self, after: int, limit: int) -> list[Record]:
+    async def read_after(self, after: int, limit: int, partition: int | None = None) -> list[Record]:
         start = bisect_right(self._records, after, key=_offset_of)
-        return self._records[start : start + limit]
+        if partition is None:
+            return self._records[start : start + limit]
+        return list(islice((r for r in islice(self._records, start, None) if r.partition == partition), limit))
 
     async def save_cursor(self, name: str, offset: int) -> None:
         self._cursors[name] = max(self._cursors[name], offset)

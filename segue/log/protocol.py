@@ -46,6 +46,7 @@ class Consumer(Protocol):
     """A named reader with a durable cursor (the last acknowledged offset)."""
 
     name: str
+    partition: int | None  # the one partition it reads; None: the whole log
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
         """Next records after the last fetched one (initially after the committed cursor).
@@ -83,10 +84,17 @@ class EventLog(Protocol):
         Raises StorageUnavailable when the log cannot take writes.
         """
 
-    def consumer(self, name: str, start_at_head: bool = False) -> Consumer:
+    def consumer(self, name: str, start_at_head: bool = False, partition: int | None = None) -> Consumer:
         """The consumer with this name, registering it if new: at cursor 0 (the oldest retained
         record) or, with `start_at_head`, after the newest record (it sees only what comes
-        next). A registered consumer holds back prune() until it acks."""
+        next). A registered consumer holds back prune() until it acks.
+
+        With `partition`, it reads only that partition's records (in offset order); offsets
+        stay the log's, and `ack(offset)` means "every record of this partition up to `offset`
+        is done". The name alone keys the cursor (e.g. `deliver-<id>@<partition>`); asking for
+        a known name with another partition raises ValueError. For prune() its cursor counts
+        like any other (conservative: it also holds back other partitions' records above it).
+        """
 
     async def remove_consumer(self, name: str) -> None:
         """Forget a consumer and its cursor (a deleted destination): it no longer holds back

@@ -16,6 +16,7 @@ from segue.log.segments import COLUMNS, SegmentIndex, segment_path
 from segue.log.sqlbatch import close_quietly, connect_read_only
 
 READ_AFTER = f"SELECT {COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT ?"
+READ_PARTITION_AFTER = f"SELECT {COLUMNS} FROM events WHERE offset > ? AND partition = ? ORDER BY offset LIMIT ?"
 NEWEST = f"SELECT {COLUMNS} FROM events ORDER BY offset DESC LIMIT ?"
 NEWEST_OF_SOURCE = f"SELECT {COLUMNS} FROM events WHERE source_id = ? ORDER BY offset DESC LIMIT ?"
 IDS_AFTER = "SELECT offset, source_id, message_id FROM events WHERE offset > ? ORDER BY offset"
@@ -29,11 +30,16 @@ class SegmentReader:
         self.index = index
         self._connections: dict[int, sqlite3.Connection] = {}
 
-    def read_after(self, after: int, limit: int) -> list[Record]:
-        """Up to `limit` records with offsets above `after`, ascending, across segments."""
+    def read_after(self, after: int, limit: int, partition: int | None = None) -> list[Record]:
+        """Up to `limit` records with offsets above `after` (of one partition, if given),
+        ascending, across segments. A partition's read walks the offsets and skips the other
+        partitions' rows inside SQLite (no index: the segments stay as cheap to write)."""
         records: list[Record] = []
         for base in self._bases_from(after + 1):
-            records += self._records(base, READ_AFTER, (after, limit - len(records)))
+            wanted = limit - len(records)
+            query, params = (READ_AFTER, (after, wanted)) if partition is None else (
+                READ_PARTITION_AFTER, (after, partition, wanted))
+            records += self._records(base, query, params)
             if len(records) >= limit:
                 break
         return records

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from segue.errors import StorageUnavailable
-from segue.log.consumers import HeadWatch, LogConsumer, LogStats
+from segue.log.consumers import HeadWatch, LogConsumer, LogStats, check_partition, same_partition
 from segue.log.cursors import CursorStore
 from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry, Record
@@ -108,12 +108,13 @@ class SqliteLog:
         self._writer.submit(AppendRequest(entries, future))
         return await future
 
-    def consumer(self, name: str, start_at_head: bool = False) -> LogConsumer:
+    def consumer(self, name: str, start_at_head: bool = False, partition: int | None = None) -> LogConsumer:
         if name not in self._consumers:
             self._require_writable()
+            check_partition(partition, self.partitions)
             start = self.head.head if start_at_head else 0
-            self._consumers[name] = LogConsumer(name, self._cursors.register(name, start), self)
-        return self._consumers[name]
+            self._consumers[name] = LogConsumer(name, self._cursors.register(name, start), self, partition)
+        return same_partition(self._consumers[name], partition)
 
     async def remove_consumer(self, name: str) -> None:
         self._require_writable()
@@ -130,11 +131,11 @@ class SqliteLog:
         self._require_writable()
         return await self._in_reader(self._prune)
 
-    async def read_after(self, after: int, limit: int) -> list[Record]:
-        """Up to `limit` records after `after` (consumers' reads)."""
+    async def read_after(self, after: int, limit: int, partition: int | None = None) -> list[Record]:
+        """Up to `limit` records after `after` (of one partition, if given): consumers' reads."""
         if after >= self.head.head:
             return []  # caught up: no thread hop
-        return await self._in_reader(self._reader.read_after, after, limit)
+        return await self._in_reader(self._reader.read_after, after, limit, partition)
 
     async def save_cursor(self, name: str, offset: int) -> None:
         await asyncio.to_thread(self._cursors.save, name, offset)

@@ -138,10 +138,12 @@ def _remove_empty_dirs(root: Path) -> None:
 async def start_archiver(settings: Any, event_log: Any) -> "Archiver | None":
     """The running archiver of `segue serve`; None when `archive_enabled` is off, and then the
     archive's cursor is released so it no longer holds back the log's retention."""
+    consumer_name = settings.node_consumer(ARCHIVE_CONSUMER)
     if not settings.archive_enabled:
-        await event_log.remove_consumer(ARCHIVE_CONSUMER)
+        await event_log.remove_consumer(consumer_name)
         return None
-    archiver = Archiver(event_log, settings.data_dir, retention_days=settings.archive_retention_days,
+    archiver = Archiver(event_log, settings.data_dir, consumer_name=consumer_name,
+                        retention_days=settings.archive_retention_days,
                         flush_seconds=settings.archive_flush_seconds, sweep_seconds=settings.prune_interval_seconds)
     await archiver.start()
     return archiver
@@ -151,11 +153,13 @@ async def start_archiver(settings: Any, event_log: Any) -> "Archiver | None":
 
 
 class Archiver:
-    """Follows the log as consumer `archive` and writes what it reads to the archive."""
+    """Follows the log as consumer `archive` (`archive@<node>` on a shared log) and writes what it
+    reads to the archive."""
 
-    def __init__(self, event_log: Any, data_dir: Path, *, retention_days: int = 30, flush_seconds: float = 60.0,
-                 sweep_seconds: float = 600.0, clock: Callable[[], float] = time.time) -> None:
-        self.consumer = event_log.consumer(ARCHIVE_CONSUMER)
+    def __init__(self, event_log: Any, data_dir: Path, *, consumer_name: str = ARCHIVE_CONSUMER,
+                 retention_days: int = 30, flush_seconds: float = 60.0, sweep_seconds: float = 600.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.consumer = event_log.consumer(consumer_name)
         self.root = archive_root(data_dir)
         self.retention_days, self.flush_seconds, self.sweep_seconds = retention_days, flush_seconds, sweep_seconds
         self.clock = clock

@@ -13,15 +13,17 @@ from typing import Any, Awaitable, Callable, Collection
 
 async def sweep_cursors(event_log: Any, prefix: str, running: Collection[str], existing: Collection[str],
                         forget_deleted: Callable[[str], Awaitable[None]]) -> None:
-    """For each cursor named `<prefix><id>` whose owner is not running: drop it when the owner
-    still exists (disabled), else `forget_deleted(id)`."""
+    """For each cursor named `<prefix><id>` (or `<prefix><id>@<partition>`) whose owner is not
+    running: drop it when the owner still exists (disabled), else `forget_deleted(id)`."""
+    forgotten: set[str] = set()
     for name in await event_log.consumer_names():
         if not name.startswith(prefix):
             continue
-        owner = name.removeprefix(prefix)
+        owner = name.removeprefix(prefix).partition("@")[0]
         if owner in running:
             continue
         if owner in existing:
             await event_log.remove_consumer(name)
-        else:
+        elif owner not in forgotten:
+            forgotten.add(owner)
             await forget_deleted(owner)

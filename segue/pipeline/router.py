@@ -5,6 +5,11 @@ and starts a worker when an instance is enabled, stops it when the instance is d
 and forgets its cursor and retries when the instance is deleted. A new instance's cursor
 starts at the head of the log: it receives what arrives while it is enabled (Replay is how
 history reaches a destination). A changed setting or filter reaches the running worker.
+
+On one node a worker reads the whole log with one cursor. Routers sharing a JetStream log
+(`ownership` set) each deliver the partitions they hold a lease on, with one cursor per
+instance and partition (segue/pipeline/partitions.py); when the partitions they hold change,
+their workers restart on the new set.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from segue.pipeline.http import HttpClient
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.instances import instance_config
+from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, close_consumer
 from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
+HALT_SECONDS = 5.0  # how long a stopping worker may take to finish its turn before it is cancelled
 RECENT_RECORDS = 10_000  # how far back a new instance's start is looked for (seconds of traffic)
 
 
@@ -46,7 +53,8 @@ class Router:
 
     def __init__(self, settings: Settings, store: Any, event_log: Any, catalog: Catalog, retries: Any, stats: Any,
                  clock: Callable[[], float] = time.time,
-                 renew_token: Callable[[str], Awaitable[Any]] | None = None) -> None:
+                 renew_token: Callable[[str], Awaitable[Any]] | None = None,
+                 ownership: PartitionOwnership | None = None) -> None:
         self.settings, self.store, self.log, self.catalog = settings, store, event_log, catalog
         self.clock = clock
         self.renew_token = renew_token  # OAuth: renews an instance's access token (control plane)
@@ -58,39 +66,52 @@ class Router:
         self._known: set[str] = set()
         self._version: int | None = None
         self._background: list[asyncio.Task] = []
+        self.ownership = ownership
+        self.partitions: frozenset[int] | None = None  # None: the whole log (one node)
+        self._lock = asyncio.Lock()  # config changes and partition changes restart workers one at a time
+        self._target: frozenset[int] | None = None  # the partitions the leases say to deliver
+        self._retarget = asyncio.Event()  # set when `_target` changed
 
     async def start(self) -> None:
+        if self.ownership is not None:
+            self.partitions = self._target = await self.ownership.rebalance()
         await self.reconcile()
         await sweep_cursors(self.log, CONSUMER_PREFIX, self.workers, self._known, self._forget)
         self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
                             asyncio.create_task(self._flush_stats(), name="router-flush-stats")]
+        if self.ownership is not None:
+            self._background += [asyncio.create_task(self._keep_partitions(), name="router-partition-leases"),
+                                 asyncio.create_task(self._follow_partitions(), name="router-partitions")]
 
     async def stop(self) -> None:
-        for task in [*self._background, *self._tasks.values()]:
+        """Let every worker finish its turn (at most HALT_SECONDS), then release the partitions."""
+        for task in self._background:
             task.cancel()
-        for task in [*self._background, *self._tasks.values()]:
+        for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks.clear()
-        self.workers.clear()
+        await asyncio.gather(*(self._halt(instance_id) for instance_id in list(self.workers)))
+        if self.ownership is not None:
+            await self.ownership.release_all()
         await self.stats.flush()
         await self.http.close()
         await self.transports.close()
 
     async def reconcile(self) -> None:
         """Make the running workers match the enabled cloud-mode instances."""
-        self._version = await asyncio.to_thread(self.store.config_version)
-        configs, existing, changed_at = await asyncio.to_thread(self._load)
-        for instance_id in set(self.workers) - set(configs):
-            await self._stop_worker(instance_id)
-        for instance_id in self._known - existing:
-            await self._forget(instance_id)
-        names = set(await self.log.consumer_names()) if set(configs) - set(self.workers) else set()
-        for instance_id, config in configs.items():
-            if instance_id not in self.workers:
-                await self._register(consumer_name(instance_id), names, changed_at[instance_id])
-            self._run_worker(config)
-        self._known = existing
+        async with self._lock:
+            self._version = await asyncio.to_thread(self.store.config_version)
+            configs, existing, changed_at = await asyncio.to_thread(self._load)
+            for instance_id in set(self.workers) - set(configs):
+                await self._stop_worker(instance_id)
+            for instance_id in self._known - existing:
+                await self._forget(instance_id)
+            names = set(await self.log.consumer_names()) if set(configs) - set(self.workers) else set()
+            for instance_id, config in configs.items():
+                if instance_id not in self.workers:
+                    await self._register(instance_id, names, changed_at[instance_id])
+                self._run_worker(config)
+            self._known = existing
 
     def _load(self) -> tuple[dict[str, InstanceConfig], set[str], dict[str, int]]:
         """The enabled cloud-mode instances' configs, every instance id, and when each instance
@@ -106,17 +127,35 @@ class Router:
         changed_at = {record.id: _epoch_ms(record.updated_at) for record in records}
         return configs, {record.id for record in records}, changed_at
 
-    async def _register(self, name: str, registered: set[str], enabled_at_ms: int) -> None:
-        """A new instance's cursor starts before the first event received since it was enabled
+    async def _register(self, instance_id: str, registered: set[str], enabled_at_ms: int) -> None:
+        """A new instance's cursors start before the first event received since it was enabled
         (its last change), not at the head when this router noticed it up to a poll later:
-        events sent right after switching a destination on reach it too."""
-        if name in registered:
+        events sent right after switching a destination on reach it too. Sharing routers
+        register every partition's cursor, each computing the same start."""
+        cursors = {name: partition for name, partition in self._cursors(instance_id) if name not in registered}
+        if not cursors:
             return
         recent = await self.log.newest(RECENT_RECORDS)
         before = [record.offset for record in recent if record.received_at_ms < enabled_at_ms]
         start = before[-1] if before else (recent[0].offset - 1 if recent else 0)
-        consumer = self.log.consumer(name)  # registered at 0, moved forward to `start`
-        await consumer.ack(start)
+        for name, partition in cursors.items():
+            await self._consumer(name, partition).ack(start)  # registered at 0, moved forward to `start`
+
+    def _cursors(self, instance_id: str) -> list[tuple[str, int | None]]:
+        """The instance's cursor names, with the partition each reads (None: the whole log)."""
+        if self.ownership is None:
+            return [(consumer_name(instance_id), None)]
+        return [(f"{consumer_name(instance_id)}@{partition}", partition) for partition in range(self.log.partitions)]
+
+    def _consumer(self, name: str, partition: int | None) -> Any:
+        return self.log.consumer(name) if partition is None else self.log.consumer(name, partition=partition)
+
+    def _reader(self, instance_id: str) -> Any:
+        """What the instance's worker reads: the whole log, or the partitions this router holds."""
+        if self.ownership is None:
+            return self.log.consumer(consumer_name(instance_id))  # registered by reconcile (`_register`)
+        return PartitionsConsumer({partition: self._consumer(name, partition)
+                                   for name, partition in self._cursors(instance_id) if partition in self.partitions})
 
     def _config(self, record: Any, plan: str) -> InstanceConfig | None:
         try:
@@ -130,7 +169,7 @@ class Router:
         if worker is not None:
             worker.config = config  # settings or filters may have changed
             return
-        consumer = self.log.consumer(consumer_name(config.id))  # registered by reconcile (`_register`)
+        consumer = self._reader(config.id)
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
                         timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
                         transports=self.transports)
@@ -154,19 +193,70 @@ class Router:
     def _reloaded(self, instance_id: str) -> InstanceConfig | None:
         return self._config(self.store.get_destination(instance_id), self.store.get_workspace().plan)
 
-    async def _stop_worker(self, instance_id: str) -> None:
-        """Disabled: stop, and drop the cursor: a disabled instance receives nothing, so when it
-        is enabled again it starts at that moment (its parked retries stay until deleted)."""
-        self.workers.pop(instance_id)
+    async def _halt(self, instance_id: str) -> InstanceWorker:
+        """Stop a worker after its current turn (what it sent is then acknowledged, so the next
+        reader of its partitions does not send it again), or cut it short after HALT_SECONDS."""
+        worker = self.workers.pop(instance_id)
         task = self._tasks.pop(instance_id)
-        task.cancel()
-        await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
-        await self.log.remove_consumer(consumer_name(instance_id))
+        worker.stopping = True
+        if not (await asyncio.wait({task}, timeout=HALT_SECONDS))[0]:
+            task.cancel()
+            await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
+        await close_consumer(worker.consumer)
+        return worker
+
+    async def _stop_worker(self, instance_id: str) -> None:
+        """Disabled: stop, and drop the cursors: a disabled instance receives nothing, so when it
+        is enabled again it starts at that moment (its parked retries stay until deleted)."""
+        await self._halt(instance_id)
+        await self._remove_cursors(instance_id)
 
     async def _forget(self, instance_id: str) -> None:
-        """Deleted: its cursor and parked retries go too, so they hold nothing back."""
-        await self.log.remove_consumer(consumer_name(instance_id))
+        """Deleted: its cursors and parked retries go too, so they hold nothing back."""
+        await self._remove_cursors(instance_id)
         await self.retries.drop_instance(instance_id)
+
+    async def _remove_cursors(self, instance_id: str) -> None:
+        for name, _ in self._cursors(instance_id):
+            await self.log.remove_consumer(name)
+
+    async def _keep_partitions(self) -> None:
+        """Renew this router's partition leases three times per lease time, whatever the workers
+        are doing. When renewing keeps failing for most of a lease time, deliver nothing: the
+        other routers may take the partitions over by then."""
+        interval = self.ownership.leases.ttl / 3
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                target = await self.ownership.rebalance()
+                renewed = time.monotonic()
+            except Exception:
+                log.exception("could not renew this router's partition leases")
+                target = frozenset() if time.monotonic() - renewed > 2 * interval else self._target
+            if target != self._target:
+                self._target = target
+                self._retarget.set()
+
+    async def _follow_partitions(self) -> None:
+        """Restart the workers on the partitions the leases say, then give up the leases of the
+        partitions no worker reads any more."""
+        while True:
+            await self._retarget.wait()
+            self._retarget.clear()
+            async with self._lock:
+                if self._target != self.partitions:
+                    log.info("router %s now delivers partitions %s", self.ownership.leases.holder, sorted(self._target))
+                    self.partitions = self._target
+                    await self._restart_workers()
+            try:
+                await self.ownership.release_leaving(self.partitions)
+            except Exception:  # the lease then runs out by itself
+                log.exception("could not release partition leases")
+
+    async def _restart_workers(self) -> None:
+        for instance_id in list(self.workers):
+            self._run_worker((await self._halt(instance_id)).config)
 
     async def _follow(self) -> None:
         while True:

@@ -48,8 +48,9 @@ def counts_path(data_dir: Path) -> Path:
 class SourceCounter:
     """The `source-counts` consumer and the per-minute counts it keeps."""
 
-    def __init__(self, event_log: Any, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.log, self.path, self.clock = event_log, path, clock
+    def __init__(self, event_log: Any, path: Path, clock: Callable[[], float] = time.time,
+                 consumer_name: str = COUNTS_CONSUMER) -> None:
+        self.log, self.path, self.clock, self.consumer_name = event_log, path, clock, consumer_name
         self.consumer = None
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-source-counts")
@@ -60,7 +61,7 @@ class SourceCounter:
 
     async def start(self) -> None:
         """Register the consumer (the log must be started) and follow the log in the background."""
-        self.consumer = self.log.consumer(COUNTS_CONSUMER)
+        self.consumer = self.log.consumer(self.consumer_name)
         self._task = asyncio.create_task(self._run(), name="source-counts")
 
     async def stop(self) -> None:

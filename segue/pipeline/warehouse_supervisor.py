@@ -6,6 +6,12 @@ history the log retains, as Segment does on connect); a disabled one is stopped 
 dropped, so it does not hold back the log's retention (enabling it again reloads what the log
 still holds, deduplicated); a deleted one also loses its staging directory. "Sync now" requests
 (`Pending` rows in the sync history, which bump the config version) go to their syncer.
+
+One loader per warehouse at a time: a node runs a warehouse's syncer only while it holds the
+warehouse's lease (segue/log/leases.py; on one node it always does). When the holder dies, the
+lease passes on after the lease time; the next holder marks the syncs left `Running` as
+interrupted and loads from the warehouse's cursor (loads are deduplicated, so a load cut short
+is simply done again).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from segue.config import Settings
+from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
 
@@ -30,27 +37,30 @@ class SyncSupervisor:
     """Starts, reconfigures and stops the warehouse syncers as the configuration changes."""
 
     def __init__(self, settings: Settings, store: Any, event_log: Any, clock: Callable[[], float] = time.time,
-                 tick_seconds: float = TICK_SECONDS) -> None:
+                 tick_seconds: float = TICK_SECONDS, leases: Leases | None = None) -> None:
         self.settings, self.store, self.log = settings, store, event_log
+        self.leases = leases or LocalLeases(settings.node, settings.lease_seconds)
+        self._enabled: dict[str, Any] = {}  # the enabled warehouses, as of the last reconcile
+        self._lock = asyncio.Lock()  # reconcile and lease renewal change the syncers one at a time
         self.clock, self.tick_seconds = clock, tick_seconds
         self.syncers: dict[str, WarehouseSyncer] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._known: set[str] = set()
         self._version: int | None = None
-        self._follower: asyncio.Task | None = None
+        self._background: list[asyncio.Task] = []
 
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.store.interrupt_running_syncs, INTERRUPTED)
         await self.reconcile()
         await sweep_cursors(self.log, CONSUMER_PREFIX, self.syncers, self._known, self._forget)
-        self._follower = asyncio.create_task(self._follow(), name="warehouse-syncs-follow-config")
+        self._background = [asyncio.create_task(self._follow(), name="warehouse-syncs-follow-config"),
+                            asyncio.create_task(self._keep_leases(), name="warehouse-leases")]
 
     async def stop(self) -> None:
-        tasks = [task for task in (self._follower, *self._tasks.values()) if task is not None]
+        tasks = [*self._background, *self._tasks.values()]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -65,19 +75,41 @@ class SyncSupervisor:
 
     async def reconcile(self) -> None:
         """Make the running syncers match the enabled warehouses; hand out sync requests."""
-        self._version = await asyncio.to_thread(self.store.config_version)
-        warehouses, pending = await asyncio.to_thread(self._load)
-        enabled = {warehouse.id: warehouse for warehouse in warehouses if warehouse.enabled}
-        for warehouse_id in set(self.syncers) - set(enabled):
-            await self._stop_syncer(warehouse_id)
-        existing = {warehouse.id for warehouse in warehouses}
-        for warehouse_id in self._known - existing:
-            await self._forget(warehouse_id)
-        for warehouse in enabled.values():
-            self._run_syncer(warehouse)
-        for sync in pending:
-            await self._hand_out(sync)
-        self._known = existing
+        async with self._lock:
+            self._version = await asyncio.to_thread(self.store.config_version)
+            warehouses, pending = await asyncio.to_thread(self._load)
+            self._enabled = {warehouse.id: warehouse for warehouse in warehouses if warehouse.enabled}
+            for warehouse_id in set(self.syncers) - set(self._enabled):
+                await self._stop_syncer(warehouse_id)
+            existing = {warehouse.id for warehouse in warehouses}
+            for warehouse_id in self._known - existing:
+                await self._forget(warehouse_id)
+            await self._claim()
+            for sync in pending:
+                await self._hand_out(sync)
+            self._known = existing
+
+    async def _claim(self) -> None:
+        """Run a syncer for each enabled warehouse whose lease this node takes or renews; stop
+        the syncers whose lease another node holds now."""
+        for warehouse in self._enabled.values():
+            if await self.leases.acquire(lease_name(warehouse.id)):
+                if warehouse.id not in self.syncers:
+                    await asyncio.to_thread(self.store.interrupt_running_syncs, INTERRUPTED, warehouse.id)
+                self._run_syncer(warehouse)
+            elif warehouse.id in self.syncers:
+                log.warning("warehouse %s is loaded by another node now", warehouse.id)
+                await self._halt(warehouse.id)
+
+    async def _keep_leases(self) -> None:
+        """Renew the warehouses' leases three times per lease time (and take free ones)."""
+        while True:
+            await asyncio.sleep(self.leases.ttl / 3)
+            try:
+                async with self._lock:
+                    await self._claim()
+            except Exception:  # NATS unreachable: the lease runs out and another node takes over
+                log.exception("could not renew the warehouse leases")
 
     def _load(self) -> tuple[list, list]:
         return self.store.list_warehouses(), self.store.pending_syncs()
@@ -96,17 +128,21 @@ class SyncSupervisor:
         syncer = self.syncers.get(sync.warehouse_id)
         if syncer is not None:
             syncer.request(sync.id)
-        else:
+        elif sync.warehouse_id not in self._enabled:
             await asyncio.to_thread(self.store.finish_sync, sync.id, status="Failure", rows={}, notices=[],
                                     error="the warehouse is disabled; enable it to sync")  # fmt: skip
 
     async def _stop_syncer(self, warehouse_id: str) -> None:
         """Disabled: stop, and drop the cursor so it holds nothing back."""
+        await self._halt(warehouse_id)
+        await self.leases.release(lease_name(warehouse_id))
+        await self.log.remove_consumer(consumer_name(warehouse_id))
+
+    async def _halt(self, warehouse_id: str) -> None:
         self.syncers.pop(warehouse_id)
         task = self._tasks.pop(warehouse_id)
         task.cancel()
         await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
-        await self.log.remove_consumer(consumer_name(warehouse_id))
 
     async def _forget(self, warehouse_id: str) -> None:
         """Deleted: its cursor and staged files go too (its tables stay in the warehouse)."""
@@ -122,3 +158,7 @@ class SyncSupervisor:
                     await self.reconcile()
             except Exception:  # a store hiccup must not stop syncing; the next poll retries
                 log.exception("could not follow warehouse changes in the config store")
+
+
+def lease_name(warehouse_id: str) -> str:
+    return f"warehouse-{warehouse_id}"

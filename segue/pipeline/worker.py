@@ -67,9 +67,10 @@ class InstanceWorker:
             failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds, clock=clock
         )
         self._held_since: dict[str, float] = {}
+        self.stopping = False  # set by the router: finish the current turn, then return
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 await self.step()
             except asyncio.CancelledError:

@@ -143,10 +143,14 @@ class SyncCommands:
         with self._reading() as session:
             return [SyncRecord.from_row(row) for row in session.scalars(query)]
 
-    def interrupt_running_syncs(self, reason: str) -> int:
-        """Mark the syncs a stopped process left `Running` as failed; returns how many."""
+    def interrupt_running_syncs(self, reason: str, warehouse_id: str | None = None) -> int:
+        """Mark the syncs a stopped process left `Running` (of one warehouse, or all) as failed;
+        returns how many."""
+        query = self._workspace_syncs().where(WarehouseSync.status == "Running")
+        if warehouse_id is not None:
+            query = query.where(WarehouseSync.warehouse_id == warehouse_id)
         with self._immediate_session() as session:
-            rows = list(session.scalars(self._workspace_syncs().where(WarehouseSync.status == "Running")))
+            rows = list(session.scalars(query))
             now = utcnow()
             for row in rows:
                 row.status, row.error, row.finished_at = "Failure", reason, now

@@ -7,6 +7,7 @@ router node, in per-user order; each node answers only its own routes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -62,11 +63,18 @@ def test_an_ingest_node_and_a_router_node_share_one_log(tmp_path, hook_server): 
     finally:
         ingest.stop()
         router.stop()
-        asyncio.run(_delete_stream(stream))
+        delete_stream(stream)
+
+
+def delete_stream(stream: str) -> None:
+    """Remove a test's JetStream stream and its cursors."""
+    asyncio.run(_delete_stream(stream))
 
 
 async def _delete_stream(stream: str) -> None:
     log = JetStreamLog(NATS_URL, stream=stream)
     await log.start()
     await log.delete_everything()
+    with contextlib.suppress(Exception):  # the routers' and loaders' leases, when they ran
+        await log._js.delete_key_value(f"{stream}_leases")
     await log.close()

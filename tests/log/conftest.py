@@ -68,8 +68,8 @@ async def open_log(backend, tmp_path, clock):
             return MemoryLog(**{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
         if backend == "jetstream":
             options.pop("clock")
-            return JetStreamLog(NATS_URL, stream=f"T{uuid.uuid4().hex[:12].upper()}",
-                                **{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
+            options.setdefault("stream", f"T{uuid.uuid4().hex[:12].upper()}")
+            return JetStreamLog(NATS_URL, **{k: v for k, v in options.items() if k not in SQLITE_ONLY_OPTIONS})
         if backend == "sqlite-process":
             options.pop("clock")  # the child keeps real time: tests that move the clock skip
             return SqliteLog(tmp_path / "log", writer_process=True, **options)
@@ -77,6 +77,20 @@ async def open_log(backend, tmp_path, clock):
 
     async with started_logs(build, clock) as make:
         yield make
+
+
+@pytest.fixture
+def reopen_log(open_log, backend):
+    """Close a log made by `open_log` and open it again on the same storage (a restart)."""
+    async def reopen(log, **options):
+        if backend == "memory":
+            pytest.skip("the memory log keeps nothing across a restart")
+        await log.close()
+        if backend == "jetstream":
+            options["stream"] = log.stream
+        return await open_log(**options)
+
+    return reopen
 
 
 @pytest.fixture
@@ -101,7 +115,9 @@ async def started_logs(build, clock):
     try:
         yield make
     finally:
-        for log in logs:
-            if isinstance(log, JetStreamLog):
+        deleted = set()
+        for log in reversed(logs):  # a reopened log is still connected: it deletes
+            if isinstance(log, JetStreamLog) and log.stream not in deleted:
+                deleted.add(log.stream)
                 await log.delete_everything()  # each test's stream and bucket are its own
             await log.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from segue.log.protocol import partition_for
 from tests.log.log_helpers import entries, entry
 
@@ -197,3 +199,115 @@ async def test_a_removed_consumer_no_longer_holds_back_retention(open_log, clock
     assert "gone" in await log.consumer_names()
     await log.remove_consumer("gone")
     assert "gone" not in await log.consumer_names()
+
+
+# Partition consumers ---------------------------------------------------------------------------
+
+PARTITIONS = 4
+
+
+def user_in(partition: int, nth: int = 0) -> str:
+    """The nth user key whose records land in `partition` (of PARTITIONS)."""
+    users = (f"user-{n}" for n in range(10_000))
+    return [user for user in users if partition_for(user, PARTITIONS) == partition][nth]
+
+
+async def fetch_all(consumer, batch: int = 3) -> list:
+    """Every record the consumer has left, in small fetches (so reads resume mid-partition)."""
+    records, more = [], await consumer.fetch(batch)
+    while more:
+        records += more
+        more = await consumer.fetch(batch)
+    return records
+
+
+async def test_a_partition_consumer_sees_exactly_its_partitions_records_in_order(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    users = [user_in(n % PARTITIONS, n // PARTITIONS % 2) for n in range(24)]
+    await log.append([entry(f"m{n}", user=user) for n, user in enumerate(users)])
+    everything = await log.newest(100)
+    for partition in range(PARTITIONS):
+        seen = await fetch_all(log.consumer(f"deliver-abc@{partition}", partition=partition))
+        assert seen == [r for r in everything if r.partition == partition]
+        assert len(seen) == 6
+
+
+async def test_partition_consumers_have_independent_cursors(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    await log.append([entry(f"m{n}", user=user_in(n % 2)) for n in range(8)])  # 0: 1,3,5,7; 1: 2,4,6,8
+    zero, one = log.consumer("deliver-abc@0", partition=0), log.consumer("deliver-abc@1", partition=1)
+    assert [r.offset for r in await zero.fetch(3)] == [1, 3, 5]
+    await zero.ack(5)
+    assert [r.offset for r in await one.fetch(1)] == [2]
+    assert (await zero.committed(), await one.committed()) == (5, 0)
+    assert [r.offset for r in await zero.fetch()] == [7]
+    assert [r.offset for r in await one.fetch()] == [4, 6, 8]
+    assert log.consumer("deliver-abc@0", partition=0) is zero
+    assert {"deliver-abc@0", "deliver-abc@1"} <= set(await log.consumer_names())
+
+
+async def test_a_partition_consumers_name_is_its_own_partition(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    log.consumer("deliver-abc@2", partition=2)
+    with pytest.raises(ValueError):
+        log.consumer("deliver-abc@2", partition=3)
+    with pytest.raises(ValueError):
+        log.consumer("deliver-abc@9", partition=PARTITIONS)
+
+
+async def test_a_partition_consumer_acks_and_rewinds_like_a_whole_log_one(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    await log.append([entry(f"m{n}", user=user_in(n % 2)) for n in range(12)])  # partition 1: 2,4,..,12
+    consumer = log.consumer("deliver-abc@1", partition=1)
+    assert [r.offset for r in await consumer.fetch(2)] == [2, 4]
+    await consumer.ack(4)
+    assert [r.offset for r in await consumer.fetch(2)] == [6, 8]
+    consumer.rewind()
+    assert [r.offset for r in await consumer.fetch(10)] == [6, 8, 10, 12]
+    assert await consumer.fetch(10) == []
+    await consumer.ack(1)
+    assert await consumer.committed() == 4, "an ack never moves the cursor back"
+
+
+async def test_a_partition_consumer_resumes_after_its_cursor_on_restart(open_log, reopen_log):
+    log = await open_log(partitions=PARTITIONS)
+    await log.append([entry(f"m{n}", user=user_in(n % 2)) for n in range(8)])
+    consumer = log.consumer("deliver-abc@0", partition=0)
+    assert [r.offset for r in await consumer.fetch(3)] == [1, 3, 5]
+    await consumer.ack(3)
+    reopened = await reopen_log(log, partitions=PARTITIONS)
+    again = reopened.consumer("deliver-abc@0", partition=0)
+    assert await again.committed() == 3
+    assert [r.offset for r in await again.fetch()] == [5, 7]
+
+
+async def test_a_partition_consumer_started_at_the_head_sees_only_what_comes_next(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    await log.append([entry(f"old{n}", user=user_in(n % 2)) for n in range(4)])
+    fresh = log.consumer("deliver-abc@1", start_at_head=True, partition=1)
+    assert await fresh.committed() == 4
+    assert await fresh.fetch() == []
+    await log.append([entry(f"new{n}", user=user_in(n % 2)) for n in range(4)])
+    assert [r.message_id for r in await fresh.fetch()] == ["new1", "new3"]
+
+
+async def test_a_waiting_partition_consumer_wakes_for_its_own_partition_only(open_log):
+    log = await open_log(partitions=PARTITIONS)
+    consumer = log.consumer("deliver-abc@0", partition=0)
+    waiting = asyncio.create_task(consumer.fetch(wait=5))
+    await log.append([entry("other", user=user_in(1))])
+    await asyncio.sleep(0.1)
+    assert not waiting.done(), "a record of another partition is no reason to return"
+    await log.append([entry("mine", user=user_in(0))])
+    assert [r.message_id for r in await asyncio.wait_for(waiting, 2)] == ["mine"]
+
+
+async def test_prune_keeps_every_record_a_partition_consumer_has_not_acked(open_log, clock):
+    log = await open_log(partitions=PARTITIONS, segment_max_records=2, retention_min_seconds=60)
+    at = int(clock.now * 1000)
+    await log.append([entry(f"m{n}", user=user_in(n % 2), received_at_ms=at) for n in range(8)])
+    zero = log.consumer("deliver-abc@0", partition=0)
+    await zero.ack(3)  # partition 0's records 1 and 3 are done; 5 and 7 are not
+    clock.advance(61)
+    assert await log.prune() <= 3
+    assert [r.offset for r in await zero.fetch()] == [5, 7]
