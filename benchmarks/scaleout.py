@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,19 +42,39 @@ def start_ingest_nodes(count: int, work_dir: Path, log_url: str, stream: str) ->
     return [_start(f"ingest-{n}", command, write_key, work_dir, environ) for n in range(count)]
 
 
-def measure(nodes: list[Target], args: argparse.Namespace) -> dict[str, float]:
-    """events/s of each closed-loop workload against these nodes (connections x node count)."""
+def measure(nodes: list[Target], args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """(events/s, share of the machine's CPU busy) of each closed-loop workload against these
+    nodes (connections x node count)."""
     results = {}
     for workload in (w for w in WORKLOADS if w.rate is None):
         spec = LoadSpec(HOST, nodes[0].port, nodes[0].write_key, workload.batch_size,
                         workload.connections * len(nodes), args.duration, args.warmup,
                         workers=len(nodes), ports=tuple(node.port for node in nodes))
-        results[workload.title] = run_load(spec).events_per_second
-        console.log(f"{len(nodes)} ingest process(es): {workload.title}: {results[workload.title]:,.0f} events/s")
+        before = _cpu_times()
+        rate = run_load(spec).events_per_second
+        busy = _busy_share(before, _cpu_times())
+        results[workload.title] = rate, busy
+        console.log(f"{len(nodes)} ingest process(es): {workload.title}: {rate:,.0f} events/s, CPU {busy:.0%} busy")
     return results
 
 
-def run(args: argparse.Namespace) -> dict[int, dict[str, float]]:
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) clock ticks of all the machine's cores since boot (/proc/stat, Linux)."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How busy the machine's cores were between two readings (0 to 1; 0 when unknown)."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
+def run(args: argparse.Namespace) -> dict[int, dict[str, tuple[float, float]]]:
     results = {}
     for count in (1, 2):
         stream = f"BENCH{uuid.uuid4().hex[:8].upper()}"
@@ -75,14 +96,18 @@ async def _delete_stream(url: str, stream: str) -> None:
     await log.close()
 
 
-def report(results: dict[int, dict[str, float]]) -> Table:
-    table = Table(title="Ingest on NATS JetStream: one and two `segue serve --role ingest` processes")
-    for column in ("workload", "1 process", "2 processes", "2 / 1", f"floor {FLOOR_RATIO}x"):
+def report(results: dict[int, dict[str, tuple[float, float]]]) -> Table:
+    """events/s with one and two processes, their ratio, and how busy the machine's cores were
+    (all of them busy with one process means a second one can only share them)."""
+    table = Table(title=f"Ingest on NATS JetStream: one and two `segue serve --role ingest` processes "
+                        f"({os.cpu_count()} cores, shared with NATS and the load generator)")
+    for column in ("workload", "1 process", "CPU busy", "2 processes", "CPU busy", "2 / 1", f"floor {FLOOR_RATIO}x"):
         table.add_column(column, justify="left" if column == "workload" else "right")
-    for title, one in results[1].items():
-        two = results[2][title]
+    for title, (one, busy_one) in results[1].items():
+        two, busy_two = results[2][title]
         ratio = two / one if one else 0.0
-        table.add_row(title, f"{one:,.0f}", f"{two:,.0f}", f"{ratio:.2f}x", "met" if ratio >= FLOOR_RATIO else "not met")
+        table.add_row(title, f"{one:,.0f}", f"{busy_one:.0%}", f"{two:,.0f}", f"{busy_two:.0%}", f"{ratio:.2f}x",
+                      "met" if ratio >= FLOOR_RATIO else "not met")
     return table
 
 
