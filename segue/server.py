@@ -48,6 +48,7 @@ from segue.web.device import LIBRARY, device_routes
 from segue.web.tracking import TrackingAPI
 
 log = logging.getLogger(__name__)
+OAUTH_LEASE = "oauth-token-renewal"
 OAUTH_REFRESH_SECONDS = 60.0
 SYSTEM = Actor("segue", "owner")  # what the audit trail names for changes Segue makes itself
 
@@ -146,11 +147,14 @@ class Runtime:
                     log.info("event log retention dropped %d records", dropped)
 
     async def _refresh_tokens_periodically(self) -> None:
-        """OAuth destinations: renew access tokens that expire within 5 minutes, every minute."""
+        """OAuth destinations: renew access tokens that expire within 5 minutes, every minute (on
+        one router at a time: a vendor that rotates refresh tokens accepts each only once)."""
         while True:
             await asyncio.sleep(OAUTH_REFRESH_SECONDS)
             try:
-                await asyncio.to_thread(refresh_due_tokens, self.plane, time.time())
+                if await self.leases.acquire(OAUTH_LEASE):  # one router at a time renews
+                    await asyncio.to_thread(refresh_due_tokens, self.plane, time.time())
+                    await self.leases.release(OAUTH_LEASE)
             except Exception:  # a failed round must never stop the server; the next one retries
                 log.exception("refreshing OAuth tokens failed")
 

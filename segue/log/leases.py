@@ -14,6 +14,7 @@ Backends:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Protocol
@@ -84,6 +85,7 @@ class JetStreamLeases:
         self.url, self.bucket, self.holder, self.ttl, self.replicas = url, bucket, holder, ttl, replicas
         self._nc = self._kv = None
         self._revisions: dict[str, int] = {}  # lease key -> the revision this node last wrote
+        self._groups: set[str] = set()  # the groups this node announced itself in
 
     async def start(self) -> None:
         import nats
@@ -92,13 +94,23 @@ class JetStreamLeases:
         self._nc = await nats.connect(self.url, name=f"segue-leases-{self.holder}", max_reconnect_attempts=-1)
         config = KeyValueConfig(bucket=self.bucket, history=1, ttl=self.ttl, storage=StorageType.FILE,
                                 replicas=self.replicas)
-        self._kv = await self._nc.jetstream().create_key_value(config)
+        self._kv = await _open_bucket(self._nc.jetstream(), config)
 
     async def close(self) -> None:
+        """Release every lease and leave every group, so the others take over at once."""
         for key in list(self._revisions):
             await self._release_key(key)
+        for group in self._groups:
+            await self._kv.delete(_key("member", group, self.holder))
         if self._nc is not None:
             await self._nc.close()
+
+    async def delete_everything(self) -> None:
+        """Delete the bucket and disconnect (tests; a cluster being dismantled)."""
+        await self._nc.jetstream().delete_key_value(self.bucket)
+        self._revisions.clear()
+        self._groups.clear()
+        await self._nc.close()
 
     async def acquire(self, name: str) -> bool:
         key = _key("lease", name)
@@ -151,6 +163,7 @@ class JetStreamLeases:
             pass
 
     async def announce(self, group: str) -> None:
+        self._groups.add(group)
         await self._kv.put(_key("member", group, self.holder), self.holder.encode())
 
     async def members(self, group: str) -> list[str]:
@@ -162,6 +175,26 @@ class JetStreamLeases:
         except NoKeysError:
             return []
         return sorted(_text(key.removeprefix(prefix)) for key in keys if key.startswith(prefix))
+
+
+async def _open_bucket(js, config, attempts: int = 10):
+    """The leases' bucket, created if new. A bucket made earlier with another lease time or
+    replica count is used as it is (NATS cannot change them; the log says so). A cluster that
+    has just created it may not have elected its leader yet: retry for a few seconds."""
+    from nats.js.errors import BadRequestError, ServiceUnavailableError
+    from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+
+    for attempt in range(attempts):
+        try:
+            return await js.create_key_value(config)
+        except BadRequestError:
+            log.warning("the leases bucket %s exists with other settings (lease time %s s wanted); using it as it is",
+                        config.bucket, config.ttl)
+            return await js.key_value(config.bucket)
+        except (ServiceUnavailableError, NoRespondersError, NatsTimeout):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1.0)
 
 
 def open_leases(settings) -> Leases:

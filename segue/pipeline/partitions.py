@@ -19,13 +19,16 @@ from __future__ import annotations
 import asyncio
 import bisect
 import heapq
+import math
+import time
 import zlib
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from segue.log.leases import Leases
 from segue.log.protocol import Record
 
 ROUTERS = "router"  # the leases' member group of routers
+HEAD_SECONDS = 2.0  # how often a merged consumer asks the log for its newest offset
 
 
 def fair_share(partitions: int, members: list[str], me: str) -> frozenset[int]:
@@ -91,10 +94,18 @@ class PartitionsConsumer:
     merged in offset order. `ack(offset)` acknowledges, in each partition, the newest record
     returned so far at or below `offset`: the records a worker finished (it acks after a whole
     fetch) and never one it was not given.
+
+    An idle partition's cursor moves too: when a read of a partition with nothing outstanding
+    comes back empty, the partition holds no record up to the log's head as known when that
+    read started (offsets are given in order), so its cursor moves there. Otherwise one quiet
+    partition would hold back the log's retention for all. `head` gives the log's newest
+    offset (asked at most every HEAD_SECONDS).
     """
 
-    def __init__(self, consumers: dict[int, Any]) -> None:
+    def __init__(self, consumers: dict[int, Any], head: Callable[[], Awaitable[int]] | None = None) -> None:
         self.consumers = consumers
+        self._head, self._head_known, self._head_asked = head, 0, -math.inf
+        self._read_from_head: dict[int, int] = {}  # the head known when each outstanding read started
         self.name = ",".join(consumer.name for consumer in consumers.values())
         self._pending: dict[int, asyncio.Future] = {}
         self._cancelled: list[asyncio.Future] = []  # reads cut short, finished before the next ones start
@@ -105,25 +116,36 @@ class PartitionsConsumer:
             await asyncio.sleep(wait)
             return []
         await self._settle_cancelled()
+        await self._learn_head()
         share = max(100, max_records // len(self.consumers))
         for partition, consumer in self.consumers.items():
             if partition not in self._pending:
+                self._read_from_head[partition] = self._head_known
                 self._pending[partition] = asyncio.ensure_future(consumer.fetch(share, wait))
         if wait > 0:
             await asyncio.wait(self._pending.values(), timeout=wait, return_when=asyncio.FIRST_COMPLETED)
         else:
             await asyncio.wait(self._pending.values())
-        return self._collect()
+        return await self._collect()
 
-    def _collect(self) -> list[Record]:
+    async def _collect(self) -> list[Record]:
         chunks = []
         for partition, task in list(self._pending.items()):
             if task.done():
                 del self._pending[partition]
                 records = task.result()
-                self._returned[partition].extend(record.offset for record in records)
-                chunks.append(records)
+                if records:
+                    self._returned[partition].extend(record.offset for record in records)
+                    self._head_known = max(self._head_known, records[-1].offset)
+                    chunks.append(records)
+                elif not self._returned[partition]:  # idle and nothing outstanding
+                    await self.consumers[partition].ack(self._read_from_head[partition])
         return list(heapq.merge(*chunks, key=lambda record: record.offset))
+
+    async def _learn_head(self) -> None:
+        if self._head is not None and time.monotonic() - self._head_asked >= HEAD_SECONDS:
+            self._head_asked = time.monotonic()
+            self._head_known = max(self._head_known, await self._head())
 
     async def ack(self, offset: int) -> None:
         for partition, returned in self._returned.items():
@@ -143,9 +165,11 @@ class PartitionsConsumer:
             self._returned[partition].clear()
 
     async def close(self) -> None:
+        """Stop reading; what was fetched and not acknowledged is read again by the next reader."""
         self._cancel_pending()
         await self._settle_cancelled()
         for consumer in self.consumers.values():
+            consumer.rewind()
             await close_consumer(consumer)
 
     def _cancel_pending(self) -> None:

@@ -155,7 +155,8 @@ class Router:
         if self.ownership is None:
             return self.log.consumer(consumer_name(instance_id))  # registered by reconcile (`_register`)
         return PartitionsConsumer({partition: self._consumer(name, partition)
-                                   for name, partition in self._cursors(instance_id) if partition in self.partitions})
+                                   for name, partition in self._cursors(instance_id) if partition in self.partitions},
+                                  head=getattr(self.log, "head_offset", None))
 
     def _config(self, record: Any, plan: str) -> InstanceConfig | None:
         try:

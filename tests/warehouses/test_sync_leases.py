@@ -58,5 +58,5 @@ async def test_one_node_loads_a_warehouse_and_another_takes_over_when_it_dies(tm
         for node in (a, b):
             if node not in dead:
                 await node.stop()
-                await node.leases.close()
+                await node.leases.delete_everything()
         store.close()
