@@ -17,6 +17,7 @@ import asyncio
 import base64
 import gc
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -190,14 +191,14 @@ async def run(args: argparse.Namespace, work_dir: Path) -> None:
         baseline = await baseline_throughput(sink_url, args.events, concurrency=8)
         routed = await router_throughput(sink_url, args.events, work_dir, batching=False)
         batched = await router_throughput(sink_url, args.events * 5, work_dir, batching=True)
-        on_nats = await router_throughput(sink_url, args.events * 5, work_dir, True, args.nats) if args.nats else None
+        on_nats = await nats_rounds(sink_url, args.events * 5, work_dir, args, batched) if args.nats else []
         p50, p99, sent = await end_to_end_latency(sink_url, args.rate, args.seconds, work_dir)
     finally:
         sink.stop()
     report([
         ("events/s to a batching destination (webhook, 1,000 per call)", f"{batched:,.0f}",
          f"ratio to single-event baseline {batched / baseline:.1f}; floor 10,000", _verdict(batched >= 10_000)),
-        *_nats_rows(on_nats, batched, args.nats),
+        *_nats_rows(on_nats, args.nats),
         ("events/s to a non-batching destination", f"{routed:,.0f}",
          f"baseline {baseline:,.0f} (ratio {routed / baseline:.2f}); floor 2,000", _verdict(routed >= 2_000)),
         (f"end-to-end latency at {args.rate:,}/s ({sent:,} events)", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
@@ -205,14 +206,32 @@ async def run(args: argparse.Namespace, work_dir: Path) -> None:
     ])
 
 
-def _nats_rows(on_nats: float | None, embedded: float, url: str) -> list[tuple[str, str, str, str]]:
+async def nats_rounds(sink_url: str, events: int, work_dir: Path, args: argparse.Namespace,
+                      embedded: float) -> list[tuple[float, float]]:
+    """(embedded, NATS) events/s to a batching destination, measured back to back
+    `args.nats_rounds` times (the first embedded run is the one above). The machine is shared
+    and NATS competes with the router and the sink for its two cores, so single runs move by
+    a third; the verdict takes the median ratio."""
+    pairs = []
+    for round_number in range(args.nats_rounds):
+        directory = work_dir / f"nats-round-{round_number}"
+        if round_number:
+            embedded = await router_throughput(sink_url, events, directory, True)
+        pairs.append((embedded, await router_throughput(sink_url, events, directory, True, args.nats)))
+    return pairs
+
+
+def _nats_rows(pairs: list[tuple[float, float]], url: str) -> list[tuple[str, str, str, str]]:
     """The same batching run with the event log on JetStream (issue "Beyond one machine")."""
-    if on_nats is None:
+    if not pairs:
         return [("events/s to a batching destination, log on NATS JetStream", "not run",
                  f"no NATS at {url or '--nats'}", "")]
-    ratio = on_nats / embedded
+    ratios = [on_nats / embedded for embedded, on_nats in pairs]
+    ratio = statistics.median(ratios)
+    on_nats = statistics.median(on_nats for _, on_nats in pairs)
+    each = ", ".join(f"{value:.2f}" for value in ratios)
     return [("events/s to a batching destination, log on NATS JetStream", f"{on_nats:,.0f}",
-             f"{ratio:.2f}x the embedded log's; floor 0.70x", _verdict(ratio >= 0.7))]
+             f"{ratio:.2f}x the embedded log's (median of {len(pairs)}: {each}); floor 0.70x", _verdict(ratio >= 0.7))]
 
 
 def _nats_available(url: str) -> bool:
@@ -235,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10 s)")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222",
                         help="NATS server for the run with the log on JetStream ('' skips it)")
+    parser.add_argument("--nats-rounds", type=int, default=3,
+                        help="embedded/NATS pairs of batching runs; the median ratio counts (default 3)")
     args = parser.parse_args(argv)
     if args.nats and not _nats_available(args.nats):
         console.print(f"no NATS server at {args.nats}: the JetStream run is skipped")

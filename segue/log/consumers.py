@@ -87,12 +87,16 @@ class LogConsumer:
         self._backend = backend
         self._committed = committed
         self._position = committed  # the last offset handed out by fetch (or scanned past, see fetch)
+        self._rewinds = 0  # a fetch that sees this change while it reads hands out nothing
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
         deadline = asyncio.get_running_loop().time() + wait
+        rewinds = self._rewinds
         while True:
             head = self._backend.head.head  # every record up to here is readable now
             records = await self._backend.read_after(self._position, max_records, self.partition)
+            if self._rewinds != rewinds:
+                return []  # rewound while reading (a read cut short, its cancellation lost): read again
             if records:
                 self._position = records[-1].offset
             if len(records) < max_records:
@@ -118,4 +122,7 @@ class LogConsumer:
         return self._committed
 
     def rewind(self) -> None:
+        """Also cancels the effect of a fetch under way: it returns nothing and moves nothing.
+        (Cancelling a fetch is not enough: asyncio may hand it its result anyway.)"""
         self._position = self._committed
+        self._rewinds += 1

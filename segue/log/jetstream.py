@@ -264,12 +264,15 @@ class JetStreamConsumer(LogConsumer):
         self._reload = False  # read the stored cursor again before the next call (after close)
 
     async def fetch(self, max_records: int = 500, wait: float = 0.0) -> list[Record]:
+        rewinds = self._rewinds
         await self._ready()
         if self._reader is None or self._reader_next != self._position + 1:
             await self._drop_reader()
             subject = self._log.partition_subjects(self.partition)
             self._reader, self._reader_next = await self._log.reader(self._position + 1, subject), self._position + 1
         records = await self._reader.take(max_records, wait, ahead=True)
+        if self._rewinds != rewinds:
+            return []  # rewound meanwhile: the next fetch reads again from the cursor, with a new reader
         if records:
             self._position = records[-1].offset
             self._reader_next = self._position + 1
@@ -292,7 +295,7 @@ class JetStreamConsumer(LogConsumer):
         self._reload = True
 
     async def _ready(self) -> None:
-        await self._registered
+        await asyncio.shield(self._registered)  # a cancelled call must not cancel the registration
         if self._reload:
             self._reload = False
             stored = await self._log.load_cursor(self.name)

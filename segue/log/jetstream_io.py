@@ -74,20 +74,28 @@ class RawDispatch:
     Why: per message, nats-py's parser tries two regular expressions, copies the frame twice and
     awaits `_process_msg`, which parses the headers, builds a `Msg`, queues it, wakes the
     subscription's task and awaits its callback. On a router reading JetStream that was most
-    of the event loop's time beyond delivery itself. The hook replaces the `parse` method of
-    the client's parser instance (`nc._ps`, with its `buf` and `state`: nats-py 2.x); when
-    those are not there, `enabled` is False and readers take nats-py's ordinary path. Frames
-    the generic parser handles still reach the same reader, through its subscription callback.
+    of the event loop's time beyond delivery itself.
+
+    Two hooks, both on nats-py 2.x internals: the `parse` method of the client's parser
+    instance (`nc._ps`, with its `buf` and `state`) takes the frames it can; the client's
+    `_process_msg` takes the routed subscriptions' frames that nats-py's parser handled (after
+    a frame of another subscription in the same buffer). Both hand them over at once, in the
+    order they came: none waits in nats-py's queue while a later one is handed over directly,
+    which would reorder a reader's records. When those internals are not there, `enabled` is
+    False and readers take nats-py's ordinary path.
     """
 
     def __init__(self, nc) -> None:
         self._handlers: dict[int, Handler] = {}
         self._parser = getattr(nc, "_ps", None)
         self._generic_parse = getattr(self._parser, "parse", None)
-        self.enabled = self._generic_parse is not None and isinstance(getattr(self._parser, "buf", None), bytearray) \
+        self._process_msg = getattr(nc, "_process_msg", None)
+        self.enabled = self._generic_parse is not None and self._process_msg is not None \
+            and isinstance(getattr(self._parser, "buf", None), bytearray) \
             and getattr(self._parser, "state", None) == AWAITING_CONTROL_LINE
         if self.enabled:
             self._parser.parse = self._parse
+            nc._process_msg = self._dispatch
 
     def route(self, subscription, handler: Handler) -> bool:
         """Send `subscription`'s messages to `handler`; False if this nats-py cannot."""
@@ -99,6 +107,14 @@ class RawDispatch:
 
     def forget(self, subscription) -> None:
         self._handlers.pop(getattr(subscription, "_id", None), None)
+
+    async def _dispatch(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> None:
+        """nats-py's parser's delivery of one message: a routed subscription's goes to its handler."""
+        handler = self._handlers.get(sid)
+        if handler is None:
+            await self._process_msg(sid, subject, reply, data, headers)
+        else:
+            _hand(handler, [(bytes(subject), bytes(reply), data, headers)])
 
     async def _parse(self, data: bytes = b"") -> None:
         parser = self._parser
@@ -166,9 +182,9 @@ class Reader:
     own, and reads every message's metadata through a parser; that capped a router at 9,000
     records/s. Here one request asks for a batch, the answers are collected as they arrive
     (through `RawDispatch` when it can), and a status message (no messages, request timeout)
-    or a full batch ends it. After handing out a full batch, the reader asks for the next one
-    at once, so the server sends it while the caller works on this one (at most one request in
-    flight, at most one batch held: the backlog stays in the stream).
+    or a full batch ends it. Before handing out a full batch, the reader asks for the next one,
+    so the server sends it while the caller works on this one (at most one request in flight,
+    at most one batch held: the backlog stays in the stream).
     """
 
     def __init__(self, nc, next_subject: str, subjects: str) -> None:
@@ -192,8 +208,12 @@ class Reader:
     async def take(self, limit: int, wait: float, ahead: bool = False) -> list[Record]:
         """Up to `limit` records: what is there now; if nothing, the first to arrive within `wait`
         seconds and what is there with it. With `ahead`, a full batch has the next one asked for
-        before it is returned. Every request ends (a full batch, or a status), so no answer to an
-        old request ever arrives during a newer one."""
+        before it is returned.
+
+        Every record the consumer delivers is kept, whichever request it answers, and a take
+        that is cancelled leaves what it had received for the next one: the server delivers
+        each record once, so dropping one would skip it.
+        """
         await self._settle(NO_WAIT_GUARD_SECONDS)  # the batch asked for ahead
         missing = limit - len(self._ready)
         if missing > 0 and not (self._ready and self._drained):
@@ -202,9 +222,9 @@ class Reader:
             await self._request({"batch": 1, "expires": int(wait * 1e9)}, 1, wait + NO_WAIT_GUARD_SECONDS)
             if self._ready and limit > 1:
                 await self._request({"batch": limit - 1, "no_wait": True}, limit - 1, NO_WAIT_GUARD_SECONDS)
-        batch, self._ready = self._ready[:limit], self._ready[limit:]
-        if ahead and len(batch) == limit and not self._ready:
+        if ahead and len(self._ready) == limit:
             await self._ask({"batch": limit, "no_wait": True}, limit)  # more is likely: fetch ahead
+        batch, self._ready = self._ready[:limit], self._ready[limit:]  # no await from here on
         return batch
 
     async def _request(self, request: dict, wanted: int, guard: float) -> None:
@@ -217,11 +237,12 @@ class Reader:
         await self._nc.publish(self._next_subject, orjson.dumps(request), reply=self._inbox)
 
     async def _settle(self, guard: float) -> None:
-        """Wait for the request in flight to end (at most `guard` seconds)."""
+        """Wait for the request in flight to end (at most `guard` seconds). Cancelling the wait
+        leaves the request in flight: the next take waits for it."""
         if self._done is None:
             return
         try:
-            await asyncio.wait_for(self._done, guard)
+            await asyncio.wait_for(asyncio.shield(self._done), guard)
         except TimeoutError:
             pass  # the server never said it was done: keep what came
         self._done = None
@@ -231,8 +252,6 @@ class Reader:
         message beyond the record's own, as this is the router's hottest path on JetStream."""
         prefix_parts = self._prefix_parts
         for subject, reply, data, headers in frames:
-            if self._done is None or self._done.done():
-                return  # the end of an earlier request
             if not data and headers and headers.startswith(b"NATS/1.0 "):
                 self._end(drained=True)  # 404 no messages, 408 request timeout, 409...
                 continue
@@ -244,8 +263,6 @@ class Reader:
 
     async def _received(self, message) -> None:
         """A message through nats-py's subscription (when RawDispatch is not in use)."""
-        if self._done is None or self._done.done():
-            return
         if not message.data and message.headers and message.headers.get("Status"):
             self._end(drained=True)
             return
@@ -258,8 +275,10 @@ class Reader:
             self._end(drained=False)
 
     def _end(self, drained: bool) -> None:
-        self._drained = drained
-        self._done.set_result(None)
+        """The request in flight has its answer (a status or a full batch)."""
+        if self._done is not None and not self._done.done():
+            self._drained = drained
+            self._done.set_result(None)
 
     async def close(self) -> None:
         if self._dispatch is not None:

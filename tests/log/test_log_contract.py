@@ -311,3 +311,39 @@ async def test_prune_keeps_every_record_a_partition_consumer_has_not_acked(open_
     clock.advance(61)
     assert await log.prune() <= 3
     assert [r.offset for r in await zero.fetch()] == [5, 7]
+
+
+async def test_a_cancelled_fetch_skips_nothing(open_log):
+    """Readers that cancel fetches (several partitions read as one) must lose no record: what a
+    cancelled fetch had received comes with a later fetch, in order."""
+    log = await open_log(partitions=PARTITIONS)
+    await log.append([entry(f"m{n}", user=user_in(n % 2)) for n in range(60)])
+    for name, partition in (("whole", None), ("deliver-abc@0", 0)):
+        consumer = log.consumer(name, partition=partition)
+        seen = await consumer.fetch(2)  # JetStream: the reader exists; the cuts below fall in reads
+        for delay in range(12):  # cancel at different points of the fetch (at once, then later)
+            fetching = asyncio.ensure_future(consumer.fetch(2))
+            await asyncio.sleep(delay / 2000)
+            fetching.cancel()
+            try:
+                seen += await fetching
+            except asyncio.CancelledError:
+                pass
+        seen += await fetch_all(consumer)
+        expected = [r.offset for r in await log.newest(100) if partition in (None, r.partition)]
+        assert [r.offset for r in seen] == expected
+
+
+async def test_a_rewind_while_a_fetch_waits_makes_that_fetch_hand_out_nothing(open_log):
+    """A read cut short may still return (asyncio can hand a cancelled wait its result): a
+    rewind must win over it, or the consumer would go on after records it never delivered."""
+    log = await open_log()
+    await log.append(entries(2))
+    consumer = log.consumer("c")
+    assert [r.offset for r in await consumer.fetch(10)] == [1, 2]
+    waiting = asyncio.ensure_future(consumer.fetch(10, wait=5))
+    await asyncio.sleep(0.05)
+    consumer.rewind()
+    await log.append(entries(1, "late"))
+    assert await asyncio.wait_for(waiting, 5) == []
+    assert [r.offset for r in await consumer.fetch(10)] == [1, 2, 3]

@@ -8,6 +8,7 @@ import pytest
 
 from segue.errors import StorageUnavailable
 from segue.log.jetstream import JetStreamLog
+from segue.log.jetstream_io import RawDispatch
 from tests.log.conftest import NATS_URL, nats_reachable
 from tests.log.log_helpers import entries, entry
 
@@ -51,3 +52,27 @@ async def test_an_append_the_server_does_not_store_fails_clearly(two_nodes):
     with pytest.raises(StorageUnavailable, match="JetStream"):
         await first.append([entry("lost")])
     await first._js.add_stream(name=first.stream, subjects=[f"{first.subjects}.>"])  # for the teardown
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-dispatch", "nats-py-callbacks"])
+async def test_reads_ahead_return_every_record_once_in_order(monkeypatch, raw):
+    """Full batches have the next one asked for ahead; with or without RawDispatch (the
+    fallback when nats-py's parser is not the expected one), nothing is lost or repeated."""
+    if not raw:
+        monkeypatch.setattr(RawDispatch, "route", lambda self, subscription, handler: False)
+    log = JetStreamLog(NATS_URL, stream=f"T{uuid.uuid4().hex[:12].upper()}")
+    await log.start()
+    try:
+        await log.append(entries(23, "a"))
+        consumer, seen = log.consumer("router"), []
+        while len(seen) < 23:
+            seen += await consumer.fetch(4)
+            if len(seen) == 12:
+                await log.append(entries(1, "b"))  # lands after a read ahead was asked for
+        await consumer.ack(seen[-1].offset)
+        await log.append(entries(1, "c"))
+        seen += await consumer.fetch(10, wait=1)
+        assert [record.offset for record in seen] == list(range(1, 26))
+    finally:
+        await log.delete_everything()
+        await log.close()
