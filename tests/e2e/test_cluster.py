@@ -20,7 +20,7 @@ from tests.conftest import LiveServer
 from tests.e2e.test_cloud_delivery import connect_webhook, hook_server  # noqa: F401 (fixture)
 from tests.e2e.test_roles import delete_stream
 from tests.log.conftest import NATS_URL, nats_reachable
-from tests.store.conftest import POSTGRES_URL, _admin_connection, _server_url
+from tests.store.conftest import fresh_database
 
 LEASE_SECONDS = 2.0
 USERS = 12
@@ -46,15 +46,8 @@ class ClusterNode(LiveServer):
 @pytest.fixture
 def config_database():
     """A fresh PostgreSQL database for the cluster's config store."""
-    try:
-        admin = _admin_connection()
-    except Exception as error:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
-    name = f"segue_cluster_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        yield _server_url(name)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("segue_cluster") as url:
+        yield url
 
 
 class Load:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from segue.control import OPERATOR
-from tests.pipeline.router_world import eventually, summary_when
+from tests.pipeline.router_world import SimulatedClock, eventually, summary_when
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ async def test_a_permanent_failure_is_counted_with_a_masked_sample(world):
 
 
 async def test_a_retrying_user_holds_back_only_their_own_later_events(world):
-    clock = FakeClock()  # retries become due only when the test moves the clock
+    clock = SimulatedClock()  # retries become due only when the test moves the clock
     world.server.script("/o", [500])  # user a's first event fails once
     hook = world.webhook("/o")
     router = world.router()
@@ -153,23 +153,9 @@ async def eventually_async(read, expected, timeout: float = 10.0):
     assert await read() == expected
 
 
-class FakeClock:
-    """Time that tests move by hand; starts now."""
-
-    def __init__(self) -> None:
-        import time
-
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
 
 async def test_a_destination_down_for_an_hour_does_not_hold_back_another(world):
-    clock = FakeClock()
+    clock = SimulatedClock()
     world.server.default = 200
     world.server.script("/down", [503] * 10_000)
     down, healthy = world.webhook("/down"), world.webhook("/up")

@@ -26,24 +26,12 @@ from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.router import Router
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store import Store
+from tests.pipeline.router_world import SimulatedClock
 from tests.pipeline.scripted_server import Received, ScriptedServer
 
 STALL_SECONDS = 20.0  # a guard against a hang while polling, not a measurement
 POLL_SECONDS = 0.01
 MINUTE, HOUR = 60.0, 3600.0
-
-
-class SimulatedClock:
-    """Epoch seconds that only move when the test says so; starts at the real now."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 OUTAGE_ANSWER = {"status": 500, "body": b'{"message": "down for maintenance"}'}

@@ -6,6 +6,7 @@ test inside it. Set SEGUE_TEST_POSTGRES_URL to point elsewhere than the local de
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -27,18 +28,25 @@ def _admin_connection():
     return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
 
 
-@pytest.fixture(scope="session")
-def postgres_database():
-    """URL of a database created for this test run; skips when PostgreSQL is unreachable."""
+@contextlib.contextmanager
+def fresh_database(prefix: str):
+    """URL of a new, uniquely named database, dropped on exit; skips when PostgreSQL is unreachable."""
     try:
         admin = _admin_connection()
     except Exception as error:  # no driver, no server, no permission
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
-    name = f"segue_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         yield _server_url(name)
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """URL of a database created for this test run."""
+    with fresh_database("segue_test") as url:
+        yield url
 
 
 @pytest.fixture
