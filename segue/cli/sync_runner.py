@@ -6,6 +6,11 @@ and DuckDB lets only one process write its file. So when a server holds the log,
 records a sync request ("sync now", as the API does), which the server's sync supervisor picks
 up within a second, and follows the request's progress in the sync history. When no server
 runs, it opens the log itself and runs the sync in this process with the same code.
+
+On a shared log (JetStream) there is no writer lock; the warehouse's lease says whether a
+server loads it (segue/pipeline/warehouse_supervisor.py). The command tries to take that lease:
+held by a server, the server does the sync; taken, the command holds it (renewed) while it
+syncs here, so no server starts loading the same warehouse meanwhile.
 """
 
 from __future__ import annotations
@@ -47,10 +52,38 @@ def server_holds_the_log(log_dir: Path) -> bool:
 def run_sync(plane: Any, settings: Settings, ref: str, actor: Any, progress: Progress, timeout: float) -> dict:
     """Sync the warehouse `ref` now and wait for the end; returns the finished sync's view."""
     request = plane.request_sync(actor, ref)  # checks the role and that the warehouse is enabled
+    warehouse = plane.store.get_warehouse(ref)
+    if settings.log_url:
+        return asyncio.run(_sync_on_shared_log(plane.store, settings, warehouse, request["id"], progress, timeout))
     if server_holds_the_log(settings.log_dir):
         return wait_for_server(plane.store, request["id"], progress, timeout)
-    warehouse = plane.store.get_warehouse(ref)
     return asyncio.run(sync_here(settings, plane.store, warehouse, request["id"], progress))
+
+
+async def _sync_on_shared_log(store: Any, settings: Settings, warehouse: Any, sync_id: str, progress: Progress,
+                              timeout: float) -> dict:
+    """Sync here while holding the warehouse's lease, or let the server holding it do the sync."""
+    from segue.log.leases import open_leases
+    from segue.pipeline.warehouse_supervisor import lease_name
+
+    leases = open_leases(settings)
+    await leases.start()
+    try:
+        if not await leases.acquire(lease_name(warehouse.id)):
+            return await asyncio.to_thread(wait_for_server, store, sync_id, progress, timeout)
+        renewing = asyncio.create_task(_keep_lease(leases, lease_name(warehouse.id)))
+        try:
+            return await sync_here(settings, store, warehouse, sync_id, progress)
+        finally:
+            renewing.cancel()
+    finally:
+        await leases.close()
+
+
+async def _keep_lease(leases: Any, name: str) -> None:
+    while True:
+        await asyncio.sleep(leases.ttl / 3)
+        await leases.acquire(name)
 
 
 def wait_for_server(store: Any, sync_id: str, progress: Progress, timeout: float,
