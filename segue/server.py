@@ -39,6 +39,7 @@ from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.source_counts import COUNTS_CONSUMER, SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
+from segue.store.changes import ChangeFeed
 from segue.store.db import Store
 from segue.store.secrets import load_secret_key
 from segue.web.api import build_api
@@ -77,7 +78,8 @@ class Runtime:
         self.settings = settings
         self.store = store or Store.open(settings)
         self.log = event_log or open_log(settings)
-        self.sources = SourceDirectory(self.store, settings.config_poll_seconds)
+        self.changes = ChangeFeed(settings.config_database_url)  # PostgreSQL's notifications of config changes
+        self.sources = SourceDirectory(self.store, settings.config_poll_seconds, changes=self.changes)
         self.disk = watcher_for(settings, relieve=lambda: relieve_pressure(self.log, self.archiver))  # docs/disk.md
         self.ingestor = Ingestor(settings, self.log, self.sources, disk=self.disk)
         self.catalog = load_catalog()
@@ -89,14 +91,15 @@ class Runtime:
         sharing = PartitionOwnership(self.leases, self.log.partitions) if settings.log_url else None
         self.router = Router(settings, self.store, self.log, self.catalog, self.retries, self.delivery_stats,
                              renew_token=lambda instance_id: asyncio.to_thread(oauth.refresh, self.plane, instance_id),
-                             ownership=sharing)
+                             ownership=sharing, changes=self.changes)
         self.roles = parse_roles(settings.role)
         self._tasks: list[asyncio.Task] = []
         self._stops: list[Callable[[], Awaitable[None]]] = []  # the started parts' stop(), in start order
         self.archiver = None  # the raw archive's log consumer (segue/pipeline/archive.py)
         self.source_counts = SourceCounter(self.log, counts_path(settings.data_dir),  # events per source per minute
                                            consumer_name=settings.node_consumer(COUNTS_CONSUMER))
-        self.syncs = SyncSupervisor(settings, self.store, self.log, leases=self.leases)  # one syncer per warehouse
+        self.syncs = SyncSupervisor(settings, self.store, self.log, leases=self.leases,  # one syncer per warehouse
+                                    changes=self.changes)
 
     async def start(self) -> None:
         """Start the parts of this node's roles (`settings.role`; docs/scale-out.md)."""
@@ -106,6 +109,8 @@ class Runtime:
             ensure_default_warehouse(self.plane)  # a DuckDB file in this node's data dir: one node only
         await self.log.start()
         self._stops.append(self.log.close)
+        self.changes.start()
+        self._stops.append(lambda: asyncio.to_thread(self.changes.stop))
         if "warehouse" in self.roles:
             self.archiver = await start_archiver(self.settings, self.log)
             if self.archiver is not None:

@@ -33,6 +33,7 @@ from segue.pipeline.instances import instance_config
 from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, close_consumer
 from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
+from segue.store.changes import ChangeFeed, pause
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Router:
     def __init__(self, settings: Settings, store: Any, event_log: Any, catalog: Catalog, retries: Any, stats: Any,
                  clock: Callable[[], float] = time.time,
                  renew_token: Callable[[str], Awaitable[Any]] | None = None,
-                 ownership: PartitionOwnership | None = None) -> None:
+                 ownership: PartitionOwnership | None = None, changes: ChangeFeed | None = None) -> None:
         self.settings, self.store, self.log, self.catalog = settings, store, event_log, catalog
         self.clock = clock
         self.renew_token = renew_token  # OAuth: renews an instance's access token (control plane)
@@ -67,6 +68,7 @@ class Router:
         self._version: int | None = None
         self._background: list[asyncio.Task] = []
         self.ownership = ownership
+        self.changes = changes  # config changes notified by PostgreSQL (polling stays the fallback)
         self.partitions: frozenset[int] | None = None  # None: the whole log (one node)
         self._lock = asyncio.Lock()  # config changes and partition changes restart workers one at a time
         self._target: frozenset[int] | None = None  # the partitions the leases say to deliver
@@ -260,8 +262,9 @@ class Router:
             self._run_worker((await self._halt(instance_id)).config)
 
     async def _follow(self) -> None:
+        waiter = self.changes.waiter() if self.changes else None
         while True:
-            await asyncio.sleep(self.settings.config_poll_seconds)
+            await pause(waiter, self.settings.config_poll_seconds)
             try:
                 if await asyncio.to_thread(self.store.config_version) != self._version:
                     await self.reconcile()

@@ -11,6 +11,8 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from segue.store.changes import ChangeFeed, pause
+
 log = logging.getLogger(__name__)
 
 
@@ -25,8 +27,9 @@ class SourceStore(Protocol):
 class SourceDirectory:
     """write key -> source record, refreshed when the config store changes."""
 
-    def __init__(self, store: SourceStore, poll_seconds: float = 0.5) -> None:
+    def __init__(self, store: SourceStore, poll_seconds: float = 0.5, changes: ChangeFeed | None = None) -> None:
         self._store = store
+        self._changes = changes  # config changes notified by PostgreSQL (polling stays the fallback)
         self._poll_seconds = poll_seconds
         self._version: int | None = None
         self._by_key: dict[str, Any] = {}
@@ -50,9 +53,10 @@ class SourceDirectory:
         return True
 
     async def follow(self) -> None:
-        """Poll forever (run as a task; cancel to stop)."""
+        """Poll forever, or sooner when a change is notified (run as a task; cancel to stop)."""
+        waiter = self._changes.waiter() if self._changes else None
         while True:
-            await asyncio.sleep(self._poll_seconds)
+            await pause(waiter, self._poll_seconds)
             try:
                 await self.refresh_if_changed()
             except Exception:  # a store hiccup must not stop ingest; the next poll retries

@@ -28,6 +28,7 @@ from segue.config import Settings
 from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
+from segue.store.changes import ChangeFeed, pause
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: Segue stopped during this sync; the next sync loads its events"
@@ -37,9 +38,11 @@ class SyncSupervisor:
     """Starts, reconfigures and stops the warehouse syncers as the configuration changes."""
 
     def __init__(self, settings: Settings, store: Any, event_log: Any, clock: Callable[[], float] = time.time,
-                 tick_seconds: float = TICK_SECONDS, leases: Leases | None = None) -> None:
+                 tick_seconds: float = TICK_SECONDS, leases: Leases | None = None,
+                 changes: ChangeFeed | None = None) -> None:
         self.settings, self.store, self.log = settings, store, event_log
         self.leases = leases or LocalLeases(settings.node, settings.lease_seconds)
+        self.changes = changes  # config changes notified by PostgreSQL (polling stays the fallback)
         self._enabled: dict[str, Any] = {}  # the enabled warehouses, as of the last reconcile
         self._lock = asyncio.Lock()  # reconcile and lease renewal change the syncers one at a time
         self.clock, self.tick_seconds = clock, tick_seconds
@@ -151,8 +154,9 @@ class SyncSupervisor:
         await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def _follow(self) -> None:
+        waiter = self.changes.waiter() if self.changes else None
         while True:
-            await asyncio.sleep(self.settings.config_poll_seconds)
+            await pause(waiter, self.settings.config_poll_seconds)
             try:
                 if await asyncio.to_thread(self.store.config_version) != self._version:
                     await self.reconcile()

@@ -3,7 +3,8 @@
 A store works on one workspace, the default one (slug `default`), which `Store.open` creates.
 Every write goes through `_writing()`, which first bumps that workspace's `config_version` in
 the same transaction: running servers poll `config_version()` (one primary-key read) and
-reload what they cache when it moves. That first UPDATE also queues the workspace's writers
+reload what they cache when it moves; on PostgreSQL the transaction also notifies them
+(changes.py). That first UPDATE also queues the workspace's writers
 one after the other (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: the workspace row's lock), so
 checks made inside a write transaction (duplicate names, plan limits, the last owner) hold.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from segue.config import Settings
 from segue.errors import ConfigError, Conflict
 from segue.store.audit import AuditCommands
+from segue.store.changes import CHANNEL
 from segue.store.common import UNSET, apply_changes
 from segue.store.destinations import DestinationCommands
 from segue.store.engine import BEGIN_MODE, downgrade, make_engine, upgrade
@@ -179,6 +181,8 @@ class Store(
 def _bump_config_version(session: Session, workspace_id: str) -> None:
     bump = {"config_version": Workspace.config_version + 1, "updated_at": utcnow()}
     session.execute(update(Workspace).where(Workspace.id == workspace_id).values(**bump))
+    if session.get_bind().dialect.name == "postgresql":  # running nodes hear it at commit (changes.py)
+        session.execute(select(func.pg_notify(CHANNEL, workspace_id)))
 
 
 def _engine_or_config_error(url: str) -> Engine:
