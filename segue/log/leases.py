@@ -137,6 +137,8 @@ class JetStreamLeases:
             return True
         except KeyWrongLastSequenceError:
             pass
+        except KeyNotFoundError:  # it existed, then expired while nats-py looked at it: next round
+            return False
         try:
             entry = await self._kv.get(key)
         except KeyNotFoundError:  # deleted or expired between the two calls: next round

@@ -76,7 +76,7 @@ class Router:
 
     async def start(self) -> None:
         if self.ownership is not None:
-            self.partitions = self._target = await self.ownership.rebalance()
+            self.partitions = self._target = await self._first_partitions()
         await self.reconcile()
         await sweep_cursors(self.log, CONSUMER_PREFIX, self.workers, self._known, self._forget)
         self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
@@ -222,6 +222,15 @@ class Router:
     async def _remove_cursors(self, instance_id: str) -> None:
         for name, _ in self._cursors(instance_id):
             await self.log.remove_consumer(name)
+
+    async def _first_partitions(self) -> frozenset[int]:
+        """The partitions to start with; none when NATS does not answer yet (the lease keeper
+        retries every few seconds)."""
+        try:
+            return await self.ownership.rebalance()
+        except Exception:
+            log.exception("could not take partition leases at start; retrying shortly")
+            return frozenset()
 
     async def _keep_partitions(self) -> None:
         """Renew this router's partition leases three times per lease time, whatever the workers

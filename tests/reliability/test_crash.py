@@ -92,6 +92,8 @@ class Sender(threading.Thread):
             while not self.stop.is_set():
                 batch = [self._event(sequence + n) for n in range(BATCH_SIZE)]
                 while not self._post(client, batch):
+                    if self.stop.is_set():
+                        return  # never answered: not acknowledged, so not expected anywhere
                     self.failures += 1
                     time.sleep(0.05)  # down or restarting: resend the same batch
                 self.acked.extend(batch)
