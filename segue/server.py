@@ -8,7 +8,6 @@ application whose lifespan starts and stops it; `serve` runs that application un
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -38,6 +37,7 @@ from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.source_counts import COUNTS_CONSUMER, SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
+from segue.pipeline.tasks import cancel_tasks
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.store.changes import ChangeFeed
 from segue.store.db import Store
@@ -164,11 +164,7 @@ class Runtime:
                 log.exception("refreshing OAuth tokens failed")
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(*self._tasks)
         for stop in reversed(self._stops):  # the parts that started, last first
             await stop()
         self._stops.clear()

@@ -181,6 +181,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own download does not work here
 
 
+def mark_browser_tests(items: list[pytest.Item], folder: Path, reason: str) -> None:
+    """Mark the collected tests under `folder` slow, and skip them with `reason` when Chromium is
+    missing (for a conftest's `pytest_collection_modifyitems`)."""
+    skip = pytest.mark.skipif(not CHROMIUM.exists(), reason=reason)
+    for item in items:
+        if Path(item.fspath).is_relative_to(folder):
+            item.add_marker(skip)
+            item.add_marker(pytest.mark.slow)
+
+
 @contextlib.contextmanager
 def chromium():
     """Debian's Chromium driven by sync Playwright. Packages that drive a browser (tests/app,

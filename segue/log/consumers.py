@@ -121,6 +121,9 @@ class LogConsumer:
     async def committed(self) -> int:
         return self._committed
 
+    async def close(self) -> None:
+        """Nothing to stop: reads on this backend hold nothing between fetches."""
+
     def rewind(self) -> None:
         """Also cancels the effect of a fetch under way: it returns nothing and moves nothing.
         (Cancelling a fetch is not enough: asyncio may hand it its result anyway.)"""

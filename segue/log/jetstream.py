@@ -161,6 +161,7 @@ class JetStreamLog:
         await self._cursors.put(_safe_key(name), str(offset).encode())
 
     async def head_offset(self) -> int:
+        """The stream's newest sequence, as the server says now (other nodes append too)."""
         return (await self._js.stream_info(self.stream)).state.last_seq
 
     # Reading -----------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ class MemoryLog:
     async def consumer_names(self) -> list[str]:
         return sorted(self._cursors)
 
+    async def head_offset(self) -> int:
+        """The newest stored offset (0 when empty)."""
+        return self.head.head
+
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         if limit <= 0:
             return []

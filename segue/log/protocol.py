@@ -63,6 +63,9 @@ class Consumer(Protocol):
     def rewind(self) -> None:
         """Forget unacknowledged fetches: the next fetch restarts after the committed cursor."""
 
+    async def close(self) -> None:
+        """Stop its outstanding reads (a new fetch opens them again)."""
+
 
 class EventLog(Protocol):
     """Append-only, partitioned, durable log of enriched messages."""
@@ -102,6 +105,9 @@ class EventLog(Protocol):
 
     async def consumer_names(self) -> list[str]:
         """Every registered consumer (durable: also those registered by an earlier process)."""
+
+    async def head_offset(self) -> int:
+        """The newest stored offset (0 when empty): every record up to it is readable."""
 
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         """The newest `limit` records (optionally of one source), oldest first."""

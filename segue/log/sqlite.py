@@ -124,6 +124,10 @@ class SqliteLog:
     async def consumer_names(self) -> list[str]:
         return await asyncio.to_thread(self._cursors.names)
 
+    async def head_offset(self) -> int:
+        """The newest stored offset (0 when empty)."""
+        return self.head.head
+
     async def newest(self, limit: int = 20, source_id: str | None = None) -> list[Record]:
         return await self._in_reader(self._newest, limit, source_id)
 

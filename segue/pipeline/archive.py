@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import orjson
 
 from segue.errors import InvalidMessage
+from segue.pipeline.tasks import end_task
 from segue.spec.timestamps import parse_ms
 
 log = logging.getLogger(__name__)
@@ -178,12 +179,7 @@ class Archiver:
         if self._task is None:
             return
         self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT_SECONDS)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await end_task(self._task, STOP_TIMEOUT_SECONDS)
 
     async def run(self) -> None:
         while not self._stopping.is_set():

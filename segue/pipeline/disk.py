@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from segue.errors import StorageFull
+from segue.pipeline.tasks import cancel_tasks
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +204,8 @@ class DiskWatcher:
         self._task = asyncio.create_task(self.run(), name="disk-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_tasks(self._task)
+        self._task = None
 
 
 def watcher_for(settings: Any, relieve: Callable[[], Awaitable[None]] | None = None) -> DiskWatcher:

@@ -170,12 +170,12 @@ class PartitionsConsumer:
         await self._settle_cancelled()
         for consumer in self.consumers.values():
             consumer.rewind()
-            await close_consumer(consumer)
+            await consumer.close()
 
     def _cancel_pending(self) -> None:
-        for partition, task in self._pending.items():
+        """Cut the outstanding reads short (the callers rewind every partition after this)."""
+        for task in self._pending.values():
             task.cancel()
-            self.consumers[partition].rewind()  # a read cut short may have taken records it never returned
         self._cancelled.extend(self._pending.values())
         self._pending.clear()
 
@@ -184,10 +184,3 @@ class PartitionsConsumer:
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()
-
-
-async def close_consumer(consumer: Any) -> None:
-    """Stop a consumer's outstanding reads, for the backends that keep some."""
-    close = getattr(consumer, "close", None)
-    if close is not None:
-        await close()

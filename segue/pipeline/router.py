@@ -15,7 +15,6 @@ their workers restart on the new set.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime, timezone
@@ -27,13 +26,14 @@ from segue.errors import ConfigError
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
+from segue.pipeline.tasks import cancel_tasks, end_task
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.instances import instance_config
-from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, close_consumer
+from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer
 from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
-from segue.store.changes import ChangeFeed, pause
+from segue.store.changes import ChangeFeed, follow_changes
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,9 @@ class Router:
             self.partitions = self._target = await self._first_partitions()
         await self.reconcile()
         await sweep_cursors(self.log, CONSUMER_PREFIX, self.workers, self._known, self._forget)
-        self._background = [asyncio.create_task(self._follow(), name="router-follow-config"),
+        follow = follow_changes(self.changes, self.settings.config_poll_seconds, self._reconcile_if_changed,
+                                "destination changes")
+        self._background = [asyncio.create_task(follow, name="router-follow-config"),
                             asyncio.create_task(self._flush_stats(), name="router-flush-stats")]
         if self.ownership is not None:
             self._background += [asyncio.create_task(self._keep_partitions(), name="router-partition-leases"),
@@ -87,11 +89,7 @@ class Router:
 
     async def stop(self) -> None:
         """Let every worker finish its turn (at most HALT_SECONDS), then release the partitions."""
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(*self._background)
         await asyncio.gather(*(self._halt(instance_id) for instance_id in list(self.workers)))
         if self.ownership is not None:
             await self.ownership.release_all()
@@ -141,7 +139,7 @@ class Router:
         before = [record.offset for record in recent if record.received_at_ms < enabled_at_ms]
         start = before[-1] if before else (recent[0].offset - 1 if recent else 0)
         for name, partition in cursors.items():
-            await self._consumer(name, partition).ack(start)  # registered at 0, moved forward to `start`
+            await self.log.consumer(name, partition=partition).ack(start)  # registered at 0, moved to `start`
 
     def _cursors(self, instance_id: str) -> list[tuple[str, int | None]]:
         """The instance's cursor names, with the partition each reads (None: the whole log)."""
@@ -149,16 +147,14 @@ class Router:
             return [(consumer_name(instance_id), None)]
         return [(f"{consumer_name(instance_id)}@{partition}", partition) for partition in range(self.log.partitions)]
 
-    def _consumer(self, name: str, partition: int | None) -> Any:
-        return self.log.consumer(name) if partition is None else self.log.consumer(name, partition=partition)
-
     def _reader(self, instance_id: str) -> Any:
-        """What the instance's worker reads: the whole log, or the partitions this router holds."""
+        """What the instance's worker reads (its cursors were registered by `_register`): the
+        whole log, or the partitions this router holds."""
         if self.ownership is None:
-            return self.log.consumer(consumer_name(instance_id))  # registered by reconcile (`_register`)
-        return PartitionsConsumer({partition: self._consumer(name, partition)
+            return self.log.consumer(consumer_name(instance_id))
+        return PartitionsConsumer({partition: self.log.consumer(name, partition=partition)
                                    for name, partition in self._cursors(instance_id) if partition in self.partitions},
-                                  head=getattr(self.log, "head_offset", None))
+                                  head=self.log.head_offset)
 
     def _config(self, record: Any, plan: str) -> InstanceConfig | None:
         try:
@@ -202,10 +198,8 @@ class Router:
         worker = self.workers.pop(instance_id)
         task = self._tasks.pop(instance_id)
         worker.stopping = True
-        if not (await asyncio.wait({task}, timeout=HALT_SECONDS))[0]:
-            task.cancel()
-            await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
-        await close_consumer(worker.consumer)
+        await end_task(task, HALT_SECONDS)
+        await worker.consumer.close()
         return worker
 
     async def _stop_worker(self, instance_id: str) -> None:
@@ -270,15 +264,9 @@ class Router:
         for instance_id in list(self.workers):
             self._run_worker((await self._halt(instance_id)).config)
 
-    async def _follow(self) -> None:
-        waiter = self.changes.waiter() if self.changes else None
-        while True:
-            await pause(waiter, self.settings.config_poll_seconds)
-            try:
-                if await asyncio.to_thread(self.store.config_version) != self._version:
-                    await self.reconcile()
-            except Exception:  # a store hiccup must not stop delivery; the next poll retries
-                log.exception("could not follow destination changes in the config store")
+    async def _reconcile_if_changed(self) -> None:
+        if await asyncio.to_thread(self.store.config_version) != self._version:
+            await self.reconcile()
 
     async def _flush_stats(self) -> None:
         while True:

@@ -13,7 +13,6 @@ log still holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import sqlite3
@@ -25,6 +24,7 @@ from typing import Any, Callable
 
 from segue.errors import StorageUnavailable
 from segue.log.sqlbatch import close_quietly, connect, rollback_quietly
+from segue.pipeline.tasks import cancel_tasks
 
 log = logging.getLogger(__name__)
 COUNTS_CONSUMER = "source-counts"
@@ -66,11 +66,8 @@ class SourceCounter:
 
     async def stop(self) -> None:
         """Stop following the log and release the file (again: nothing happens)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_tasks(self._task)
+        self._task = None
         if not self._closed:
             self._closed = True
             await asyncio.get_running_loop().run_in_executor(self._thread, close_quietly, self._db)

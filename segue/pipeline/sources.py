@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from segue.store.changes import ChangeFeed, pause
+from segue.store.changes import ChangeFeed, follow_changes
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,5 @@ class SourceDirectory:
         return True
 
     async def follow(self) -> None:
-        """Poll forever, or sooner when a change is notified (run as a task; cancel to stop)."""
-        waiter = self._changes.waiter() if self._changes else None
-        while True:
-            await pause(waiter, self._poll_seconds)
-            try:
-                await self.refresh_if_changed()
-            except Exception:  # a store hiccup must not stop ingest; the next poll retries
-                log.exception("could not refresh write keys from the config store")
+        """Look every poll, or sooner when a change is notified (run as a task; cancel to stop)."""
+        await follow_changes(self._changes, self._poll_seconds, self.refresh_if_changed, "write keys")

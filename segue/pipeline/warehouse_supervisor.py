@@ -17,7 +17,6 @@ is simply done again).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 import time
@@ -27,8 +26,9 @@ from typing import Any, Callable
 from segue.config import Settings
 from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
+from segue.pipeline.tasks import cancel_tasks
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
-from segue.store.changes import ChangeFeed, pause
+from segue.store.changes import ChangeFeed, follow_changes
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: Segue stopped during this sync; the next sync loads its events"
@@ -59,16 +59,13 @@ class SyncSupervisor:
     async def start(self) -> None:
         await self.reconcile()
         await sweep_cursors(self.log, CONSUMER_PREFIX, self.syncers, self._known, self._forget)
-        self._background = [asyncio.create_task(self._follow(), name="warehouse-syncs-follow-config"),
+        follow = follow_changes(self.changes, self.settings.config_poll_seconds, self._reconcile_if_changed,
+                                "warehouse changes")
+        self._background = [asyncio.create_task(follow, name="warehouse-syncs-follow-config"),
                             asyncio.create_task(self._keep_leases(), name="warehouse-leases")]
 
     async def stop(self) -> None:
-        tasks = [*self._background, *self._tasks.values()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(*self._background, *self._tasks.values())
         self._tasks.clear()
         self.syncers.clear()
 
@@ -143,9 +140,7 @@ class SyncSupervisor:
 
     async def _halt(self, warehouse_id: str) -> None:
         self.syncers.pop(warehouse_id)
-        task = self._tasks.pop(warehouse_id)
-        task.cancel()
-        await asyncio.wait({task})  # unlike `await task`, never swallows a cancellation of our own
+        await cancel_tasks(self._tasks.pop(warehouse_id))
 
     async def _forget(self, warehouse_id: str) -> None:
         """Deleted: its cursor and staged files go too (its tables stay in the warehouse)."""
@@ -153,15 +148,9 @@ class SyncSupervisor:
         directory = self.data_dir / "warehouses" / warehouse_id
         await asyncio.to_thread(shutil.rmtree, directory, True)
 
-    async def _follow(self) -> None:
-        waiter = self.changes.waiter() if self.changes else None
-        while True:
-            await pause(waiter, self.settings.config_poll_seconds)
-            try:
-                if await asyncio.to_thread(self.store.config_version) != self._version:
-                    await self.reconcile()
-            except Exception:  # a store hiccup must not stop syncing; the next poll retries
-                log.exception("could not follow warehouse changes in the config store")
+    async def _reconcile_if_changed(self) -> None:
+        if await asyncio.to_thread(self.store.config_version) != self._version:
+            await self.reconcile()
 
 
 def lease_name(warehouse_id: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy.engine import make_url
 
@@ -99,9 +100,18 @@ class ChangeFeed:
                 self._waiters.remove(waiter)
 
 
-async def pause(waiter: Waiter | None, seconds: float) -> None:
-    """Until the next look at the config store: `seconds`, or less when a change was notified."""
-    if waiter is None:
-        await asyncio.sleep(seconds)
-    else:
-        await waiter.pause(seconds)
+async def follow_changes(changes: ChangeFeed | None, seconds: float, look: Callable[[], Awaitable[Any]],
+                         what: str) -> None:
+    """Run `look()` every `seconds`, or at once when a change is notified, forever (a task;
+    cancel to stop). A failed look is logged and the next one retries: a config store hiccup
+    must not stop ingest, delivery or syncs."""
+    waiter = changes.waiter() if changes else None
+    while True:
+        if waiter is None:
+            await asyncio.sleep(seconds)
+        else:
+            await waiter.pause(seconds)
+        try:
+            await look()
+        except Exception:
+            log.exception("could not follow %s in the config store", what)

@@ -24,6 +24,7 @@ from segue.control import OPERATOR, ControlPlane
 from segue.control.oauth import OAuthError, OAuthFlow, StateSigner, refresh, refresh_due_tokens
 from segue.destinations.registry import Catalog, load_catalog
 from segue.web.api import build_api
+from tests.clock import FakeClock
 
 CLIENT_ID, CLIENT_SECRET = "client-123", "client-secret-456"
 PUBLIC_URL = "http://testserver"
@@ -112,17 +113,9 @@ def plane(store, vendor):
     return ControlPlane(store, Catalog([*others, dataclasses.replace(hubspot, oauth=oauth)]), allow_private_destinations=True)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock()
 
 
 @pytest.fixture

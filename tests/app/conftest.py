@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, LiveServer, chromium
+from tests.conftest import LiveServer, chromium, mark_browser_tests
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 OWNER, PASSWORD = "admin", "app-test-password-1"
@@ -28,12 +28,8 @@ NO_CHROMIUM = "the app's browser tests need Debian's Chromium at /usr/bin/chromi
 
 
 def pytest_collection_modifyitems(items):
-    """Every test here drives a browser: skip them all, with the reason, when Chromium is missing."""
-    skip = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
-    for item in items:
-        if Path(item.fspath).is_relative_to(Path(__file__).parent):
-            item.add_marker(skip)
-            item.add_marker(pytest.mark.slow)
+    """Every test here drives a browser."""
+    mark_browser_tests(items, Path(__file__).parent, NO_CHROMIUM)
 
 
 class AppServer(LiveServer):

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import OWNER, PASSWORD, log_in, wait_for  # noqa: F401 (re-exported for the tests here)
-from tests.conftest import CHROMIUM, LiveServer, chromium, _clean_environment
+from tests.conftest import LiveServer, _clean_environment, chromium, mark_browser_tests
 
 THIRD_PARTY = Path(__file__).parent / "thirdparty"  # the `device-recorder` test destination
 RECORDER = "device-recorder"
@@ -34,12 +34,8 @@ NO_CHROMIUM = "device mode's browser tests need Debian's Chromium at /usr/bin/ch
 
 
 def pytest_collection_modifyitems(items):
-    """Every test here drives a browser or a live server: skip them all when Chromium is missing."""
-    skip = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
-    for item in items:
-        if Path(item.fspath).is_relative_to(Path(__file__).parent):
-            item.add_marker(skip)
-            item.add_marker(pytest.mark.slow)
+    """Every test here drives a browser or a live server."""
+    mark_browser_tests(items, Path(__file__).parent, NO_CHROMIUM)
 
 
 def _environment(data_dir: Path) -> dict[str, str]:

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from segue.log.protocol import Entry
+from tests.clock import FakeClock
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+Clock = FakeClock  # the log tests' name for it
 
 
 def entry(message_id: str, source_id: str = "src_1", user: str = "user-1", received_at_ms: int = 1_700_000_000_000,

@@ -10,22 +10,10 @@ from segue.log.memory import MemoryLog
 from segue.pipeline.retries import MemoryRetryQueue, SqliteRetryQueue
 from segue.pipeline.stats import MemoryStatsStore, SqliteStatsStore
 from segue.store import Store
+from tests.clock import FakeClock
 from tests.pipeline.http_server import ServerThread
 from tests.pipeline.router_world import World
 from tests.pipeline.scripted_server import ScriptedServer
-
-
-class FakeClock:
-    """A clock the test moves by hand (epoch seconds, or monotonic for the breaker)."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")

@@ -54,19 +54,6 @@ class World:
         return full
 
 
-class SimulatedClock:
-    """Epoch seconds that only move when the test says so; starts at the real now."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 async def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
     """Wait until `predicate()` is true; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

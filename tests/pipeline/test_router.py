@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from segue.control import OPERATOR
-from tests.pipeline.router_world import SimulatedClock, eventually, summary_when
+from tests.clock import FakeClock
+from tests.pipeline.router_world import eventually, summary_when
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +100,7 @@ async def test_a_permanent_failure_is_counted_with_a_masked_sample(world):
 
 
 async def test_a_retrying_user_holds_back_only_their_own_later_events(world):
-    clock = SimulatedClock()  # retries become due only when the test moves the clock
+    clock = FakeClock.from_now()  # retries become due only when the test moves the clock
     world.server.script("/o", [500])  # user a's first event fails once
     hook = world.webhook("/o")
     router = world.router()
@@ -155,7 +156,7 @@ async def eventually_async(read, expected, timeout: float = 10.0):
 
 
 async def test_a_destination_down_for_an_hour_does_not_hold_back_another(world):
-    clock = SimulatedClock()
+    clock = FakeClock.from_now()
     world.server.default = 200
     world.server.script("/down", [503] * 10_000)
     down, healthy = world.webhook("/down"), world.webhook("/up")

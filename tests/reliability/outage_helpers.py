@@ -2,7 +2,7 @@
 world on the real on-disk stores, a TCP forwarder to PostgreSQL that can be cut, and the
 events a warehouse must hold.
 
-Nothing here sleeps for simulated time: the test moves `SimulatedClock` and waits (in real time,
+Nothing here sleeps for simulated time: the test moves a `FakeClock` and waits (in real time,
 a few polls) until the workers have done what that moment allows.
 """
 
@@ -26,7 +26,7 @@ from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.router import Router
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store import Store
-from tests.pipeline.router_world import SimulatedClock
+from tests.clock import FakeClock
 from tests.pipeline.scripted_server import Received, ScriptedServer
 
 STALL_SECONDS = 20.0  # a guard against a hang while polling, not a measurement
@@ -41,7 +41,7 @@ class ClockedServer(ScriptedServer):
     """A destination server that notes the simulated time and status of every answer; while
     `down` it answers 500 with a reason in the body, as a vendor in trouble does."""
 
-    def __init__(self, clock: SimulatedClock) -> None:
+    def __init__(self, clock: FakeClock) -> None:
         super().__init__()
         self.clock = clock
         self.down = False
@@ -82,7 +82,7 @@ class DeliveryWorld:
     simulated, delivering one source to webhook instances on local servers."""
 
     settings: Settings
-    clock: SimulatedClock
+    clock: FakeClock
     store: Store
     plane: ControlPlane
     log: object
@@ -148,7 +148,7 @@ class DeliveryWorld:
 @contextlib.asynccontextmanager
 async def delivery_world(tmp_path, **settings_overrides):
     """A DeliveryWorld in `tmp_path`; stops the router and closes every store on exit."""
-    clock = SimulatedClock()
+    clock = FakeClock.from_now()
     settings = Settings.load(environ={}, data_dir=tmp_path / "data", log_writer_process=False,
                              allow_private_destinations=True, config_poll_seconds=0.05, **settings_overrides)
     store = Store.open(settings)

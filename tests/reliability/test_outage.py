@@ -26,13 +26,13 @@ from segue.log.protocol import Entry
 from segue.pipeline.warehouse_sync import WarehouseSyncer
 from segue.store import Store
 from segue.warehouses.naming import schema_name
+from tests.clock import FakeClock
 from tests.reliability.outage_helpers import (
     HOUR,
     MINUTE,
     POSTGRES,
     DeliveryWorld,
     Forwarder,
-    SimulatedClock,
     delivery_world,
     expected_ids,
     finished_syncs,
@@ -238,7 +238,7 @@ async def test_a_warehouse_unreachable_for_several_syncs_catches_up_with_nothing
     await forwarder.open()
     await forwarder.close()  # a port of our own where nothing listens now: the warehouse is unreachable
     warehouse = postgres_warehouse(store, source, forwarder.port)
-    syncer = WarehouseSyncer(warehouse, store, event_log, tmp_path / "data", SimulatedClock(), chunk_events=CHUNK_EVENTS,
+    syncer = WarehouseSyncer(warehouse, store, event_log, tmp_path / "data", FakeClock.from_now(), chunk_events=CHUNK_EVENTS,
                              tick_seconds=0.02)
     task = asyncio.create_task(syncer.run())
     try:

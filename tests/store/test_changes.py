@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from segue.store.changes import ChangeFeed, pause
+from segue.store.changes import ChangeFeed, follow_changes
 
 
 async def test_a_change_on_postgresql_wakes_the_followers(store, store_url):
@@ -29,5 +29,21 @@ async def test_on_sqlite_there_is_no_feed_and_followers_poll(sqlite_url):
     feed.start()
     assert not feed.enabled
     assert await feed.waiter().pause(0.05) is False
-    await pause(None, 0.01)  # no feed at all: a plain sleep
     feed.stop()
+
+
+async def test_a_follower_keeps_looking_after_a_failed_look():
+    looks = []
+
+    async def look() -> None:
+        looks.append(len(looks))
+        if len(looks) == 1:
+            raise ConnectionError("the config store went away")
+
+    follower = asyncio.ensure_future(follow_changes(None, 0.001, look, "tests"))
+    for _ in range(500):  # a guard against a follower that stopped, not a measurement
+        if len(looks) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    follower.cancel()
+    assert looks[:3] == [0, 1, 2]

@@ -13,7 +13,8 @@ from segue.log.leases import JetStreamLeases
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from tests.log.conftest import NATS_URL, nats_reachable
 from tests.warehouses.test_sync import duckdb_warehouse, open_store
-from tests.warehouses.test_sync_schedule import TICK, Clock, _settings, until
+from tests.clock import FakeClock
+from tests.warehouses.test_sync_schedule import START, TICK, _settings, until
 
 pytestmark = pytest.mark.skipif(not nats_reachable(), reason=f"needs a NATS server with JetStream at {NATS_URL}")
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(not nats_reachable(), reason=f"needs a NATS serv
 async def _node(name: str, bucket: str, store, event_log, data_dir) -> SyncSupervisor:
     leases = JetStreamLeases(NATS_URL, bucket, name, ttl=1.0)
     await leases.start()
-    supervisor = SyncSupervisor(_settings(data_dir / name), store, event_log, Clock(), tick_seconds=TICK, leases=leases)
+    supervisor = SyncSupervisor(_settings(data_dir / name), store, event_log, FakeClock(START), tick_seconds=TICK, leases=leases)
     await supervisor.start()
     return supervisor
 

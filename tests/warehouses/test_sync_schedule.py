@@ -14,17 +14,13 @@ from segue.log import MemoryLog
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.pipeline.warehouse_sync import WarehouseSyncer, consumer_name
 from segue.server import SYSTEM, ensure_default_warehouse
+from tests.clock import FakeClock
 from tests.warehouses.test_sync import append, duckdb_warehouse, event, open_store, rows
 
 TICK = 0.01
 
 
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+START = 1_000_000.0  # the fake clock's epoch seconds at the start of each test
 
 
 def finished_syncs(store, warehouse_id: str) -> int:
@@ -60,7 +56,7 @@ async def running(syncer: WarehouseSyncer):
 
 async def test_syncs_every_interval_from_the_last_start(world):
     store, event_log, web, data_dir = world
-    clock = Clock()
+    clock = FakeClock(START)
     syncer = WarehouseSyncer(duckdb_warehouse(store), store, event_log, data_dir, clock, tick_seconds=TICK)
     count = lambda: finished_syncs(store, syncer.warehouse.id)  # noqa: E731
     async with running(syncer):
@@ -78,7 +74,7 @@ async def test_syncs_every_interval_from_the_last_start(world):
 
 async def test_a_restarted_syncer_waits_for_the_interval_after_the_last_sync(world):
     store, event_log, _, data_dir = world
-    clock = Clock()
+    clock = FakeClock(START)
     warehouse = duckdb_warehouse(store)
     await WarehouseSyncer(warehouse, store, event_log, data_dir, clock).sync_once()
     clock.now += 600
@@ -91,7 +87,7 @@ async def test_a_restarted_syncer_waits_for_the_interval_after_the_last_sync(wor
 
 async def test_sync_now_runs_at_once_and_takes_the_pending_request(world):
     store, event_log, web, data_dir = world
-    clock = Clock()
+    clock = FakeClock(START)
     syncer = WarehouseSyncer(duckdb_warehouse(store), store, event_log, data_dir, clock, tick_seconds=TICK)
     async with running(syncer):
         await until(lambda: finished_syncs(store, syncer.warehouse.id) == 1)
@@ -111,7 +107,7 @@ def _settings(data_dir) -> Settings:
 async def test_the_supervisor_follows_the_config_and_hands_out_sync_requests(world):
     store, event_log, web, data_dir = world
     warehouse = duckdb_warehouse(store)
-    supervisor = SyncSupervisor(_settings(data_dir), store, event_log, Clock(), tick_seconds=TICK)
+    supervisor = SyncSupervisor(_settings(data_dir), store, event_log, FakeClock(START), tick_seconds=TICK)
     await supervisor.start()
     try:
         await until(lambda: finished_syncs(store, warehouse.id) == 1)
@@ -135,7 +131,7 @@ async def test_a_request_for_a_disabled_warehouse_fails_clearly_and_leftovers_ar
     pending = store.request_sync(warehouse.id, actor="alice")
     left_running = store.start_sync(duckdb_warehouse(store, "other").id)
     store.update_warehouse(warehouse.id, enabled=False, actor="alice")
-    supervisor = SyncSupervisor(_settings(data_dir), store, event_log, Clock(), tick_seconds=TICK)
+    supervisor = SyncSupervisor(_settings(data_dir), store, event_log, FakeClock(START), tick_seconds=TICK)
     await supervisor.start()
     await supervisor.stop()
     assert store.get_sync(pending.id).error == "the warehouse is disabled; enable it to sync"

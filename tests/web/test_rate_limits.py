@@ -11,22 +11,15 @@ from segue.pipeline.ingest import Ingestor
 from segue.pipeline.rate_limit import WriteKeyLimiter, retry_after_seconds
 from segue.pipeline.sources import SourceDirectory
 from segue.web.tracking import TrackingAPI
+from tests.clock import FakeClock
 from tests.web.conftest import SOURCES, MemorySources
 
 TRACK = {"userId": "u1", "event": "Signed Up"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock()
 
 
 @pytest.fixture
