@@ -33,7 +33,7 @@ from rich.table import Table
 
 from segue.warehouses import loader as warehouse_loader
 from segue.warehouses.engines import open_engine
-from segue.warehouses.loader import LoadOptions, LoadReport
+from segue.warehouses.loader import LoadOptions, load
 from segue.warehouses.pipeline import PipelinedLoader
 
 EVENT_NAMES = tuple(f"{verb} {thing}" for verb in ("Product", "Cart", "Order", "Video") for thing in
@@ -85,21 +85,25 @@ def stored_events(count: int, seed: int = 7) -> list[bytes]:
 
 
 def segue_rate(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path,
-               encoded: bool = True) -> tuple[float, float, int]:
-    """(rows/s, events/s, rows committed) for Segue from stored bytes to committed rows, batches
-    staged while the one before loads, as a sync runs (`PipelinedLoader`): handed over as stored,
-    which lets DuckDB lay them out in bulk (`warehouses/bulk.py`), or decoded, which stages every
-    batch row by row (`encoded=False`, the path engines without bulk layout take)."""
+               pipelined: bool = True) -> tuple[float, float, int]:
+    """(rows/s, events/s, rows committed) for Segue from stored bytes to committed rows: batches
+    staged while the one before loads, as a sync runs (`PipelinedLoader`), or one `load` after
+    the other (`pipelined=False`)."""
     engine = _engine(engine_slug, work_dir)
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     options = LoadOptions(staging_dir=work_dir / f"stage-{engine_slug}")
     try:
         started = time.perf_counter()
-        loader = PipelinedLoader(engine, options)
-        for first in range(0, len(stored), batch):
-            chunk = stored[first:first + batch]
-            loader.submit({schema: chunk if encoded else (orjson.loads(raw) for raw in chunk)})
-        loader.finish()
+        batches = ((orjson.loads(raw) for raw in stored[first:first + batch])  # decoded as staged
+                   for first in range(0, len(stored), batch))
+        if pipelined:
+            loader = PipelinedLoader(engine, options)
+            for events in batches:
+                loader.submit({schema: events})
+            loader.finish()
+        else:
+            for events in batches:
+                load(engine, schema, events, options)
         elapsed = time.perf_counter() - started
         committed = _count_rows(engine, schema)
         return committed / elapsed, len(stored) / elapsed, committed
@@ -109,32 +113,24 @@ def segue_rate(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path
 
 
 # The loader's steps, by the module attribute `stage` and `load` call them through.
-STAGES = {"layout": "collect", "typing": "evolve", "writing the stage": "_write",
-          "bulk layout (DuckDB)": "_stage_in_bulk", "engine load": "load_staged"}
+STAGES = {"layout": "collect", "typing": "evolve", "writing the stage": "_write", "engine load": "load_staged"}
 
 
-def stage_costs(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path,
-                encoded: bool) -> dict[str, float]:
+def stage_costs(engine_slug: str, stored: list[bytes], batch: int, work_dir: Path) -> dict[str, float]:
     """CPU seconds (process time: every thread, the engine's too) per 100,000 events of each step
-    of staging and loading, one batch after another; "decoding" is `orjson.loads` of the stored
-    bytes (for batches handed over decoded; a batch the bulk layout declines is decoded in "layout")."""
+    of `load`, one batch after another; "decoding" is `orjson.loads` of the stored bytes."""
     engine = _engine(engine_slug, work_dir)
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     options = LoadOptions(staging_dir=work_dir / f"stage-costs-{engine_slug}")
     costs = dict.fromkeys(["decoding", *STAGES], 0.0)
-    existing: dict = {}
     try:
-        with _timed_steps(costs), warehouse_loader.collector_paused():
+        with _timed_steps(costs):
             for first in range(0, len(stored), batch):
-                chunk = stored[first:first + batch]
-                if encoded:
-                    directory = warehouse_loader.stage_encoded(engine, schema, chunk, options, LoadReport(), existing)
-                else:
-                    started = time.process_time()
-                    events = [orjson.loads(raw) for raw in chunk]
-                    costs["decoding"] += time.process_time() - started
-                    directory = warehouse_loader.stage(engine, schema, events, options, LoadReport(), existing)
-                warehouse_loader.load_staged(engine, directory, LoadReport())
+                started = time.process_time()
+                with warehouse_loader.collector_paused():  # as in a load, which decodes as it lays out
+                    events = [orjson.loads(raw) for raw in stored[first:first + batch]]
+                costs["decoding"] += time.process_time() - started
+                load(engine, schema, events, options)
     finally:
         engine.drop_schema(schema)
         engine.close()
@@ -165,15 +161,14 @@ def _timed_steps(costs: dict[str, float]):
 
 
 def costs_table(costs: dict[str, dict[str, float]], events: int) -> Table:
-    table = Table(title=f"Where the time goes: CPU seconds per 100,000 events ({events:,} loaded, one batch after another)",
-                  caption="bulk: handed over as stored (DuckDB lays batches out); row by row: decoded first")
+    table = Table(title=f"Where the time goes: CPU seconds per 100,000 events ({events:,} loaded, one batch after another)")
     table.add_column("step")
     for engine in costs:
         table.add_column(engine, justify="right")
     for step in next(iter(costs.values())):
         table.add_row(step, *(f"{by_step[step]:.2f}" for by_step in costs.values()))
     python = [sum(seconds for step, seconds in by_step.items() if step != "engine load") for by_step in costs.values()]
-    table.add_row("staging (all but the engine load)", *(f"{seconds:.2f}" for seconds in python))
+    table.add_row("Python, staging (all but the engine load)", *(f"{seconds:.2f}" for seconds in python))
     table.add_row("total", *(f"{sum(by_step.values()):.2f}" for by_step in costs.values()))
     return table
 
@@ -258,10 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="segue-wh-bench-") as work:
         for engine in [name.strip() for name in args.engines.split(",") if name.strip()]:
             if args.stages:
-                for label, encoded in (("bulk", True), ("row by row", False)):
-                    costs[f"{engine}, {label}"] = stage_costs(engine, stored[:args.events], args.batch, Path(work), encoded)
+                costs[engine] = stage_costs(engine, stored[:args.events], args.batch, Path(work))
             results[engine] = {
-                "segue, row by row": segue_rate(engine, stored[:args.events], args.batch, Path(work), encoded=False),
+                "segue, one batch after another": segue_rate(engine, stored[:args.events], args.batch, Path(work), False),
                 "segue": segue_rate(engine, stored[:args.events], args.batch, Path(work)),
             }
             for loader, rate in results[engine].items():

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import orjson
 
 from segue.errors import SegueError
 from segue.log.protocol import Record
@@ -230,8 +231,9 @@ class WarehouseSyncer:
             self.on_progress(progress, offset, target)
 
     def _submit(self, loader: PipelinedLoader, engine_slug: str, records: list[Record]) -> LoadReport | None:
-        """Worker thread: each source's events, as stored, to its schema."""
-        return loader.submit(self._by_schema(engine_slug, records))
+        """Worker thread: each source's events, decoded as they are staged, to its schema."""
+        return loader.submit({schema: map(orjson.loads, payloads)
+                              for schema, payloads in self._by_schema(engine_slug, records).items()})
 
     def _by_schema(self, engine_slug: str, records: list[Record]) -> dict[str, list[bytes]]:
         schemas = self._schemas(engine_slug)

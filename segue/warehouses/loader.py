@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -33,13 +32,10 @@ from typing import Iterable, Iterator, Mapping
 
 import orjson
 
-from segue.warehouses import bulk
 from segue.warehouses.engines.base import Engine, StagedTable
 from segue.warehouses.layout import UPSERT_KEYS, loads_into, rows_for
 from segue.warehouses.naming import Namer, shorten
 from segue.warehouses.schema import Rejected, Rules, evolve, utc_text, without_nul
-
-log = logging.getLogger(__name__)
 
 REJECTED_TABLE = "segue_rejected"
 REJECTED_COLUMNS = {"table_name": "varchar", "column_name": "varchar", "id": "varchar", "value": "varchar",
@@ -145,7 +141,8 @@ def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOpti
         existing = engine.tables(schema)
     rules = _rules(engine, options, report)
     staged, rejected = [], []
-    directory = _new_directory(options)
+    directory = options.staging_dir / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
     staging = engine.dialect.staging
     for table, rows in tables.items():
         key = UPSERT_KEYS.get(table, ("id",))
@@ -159,47 +156,6 @@ def stage(engine: Engine, schema: str, events: Iterable[dict], options: LoadOpti
     if rejected:
         staged.append(_stage_rejected(directory / f"{len(staged):04d}", staging, rejected, rules, report))
     _write_manifest(directory, schema, staged)
-    return directory
-
-
-def stage_encoded(engine: Engine, schema: str, payloads: list[bytes], options: LoadOptions, report: LoadReport,
-                  existing: dict[str, dict[str, str]] | None = None) -> Path | None:
-    """`stage` for events as the log stores them (JSON, one per item): laid out in bulk by DuckDB
-    (`bulk`) when the engine and the batch allow it, else decoded and staged row by row."""
-    if payloads and bulk.supports(engine.dialect):
-        existing = engine.tables(schema) if existing is None else existing
-        try:
-            return _stage_in_bulk(engine, schema, payloads, options, report, existing)
-        except bulk.Declined as reason:
-            log.debug("staging %d events row by row: %s", len(payloads), reason)
-    return stage(engine, schema, map(orjson.loads, payloads), options, report, existing)
-
-
-def _stage_in_bulk(engine: Engine, schema: str, payloads: list[bytes], options: LoadOptions, report: LoadReport,
-                   existing: dict[str, dict[str, str]]) -> Path | None:
-    namer = _NAMERS.setdefault(engine.dialect.slug, Namer(engine.dialect.slug))
-    columns = {table: dict(kinds) for table, kinds in existing.items()}  # kept only if the batch is staged
-    batch = bulk.Batch(namer, _now(), columns, engine.dialect.column_limit, options.disabled_tables,
-                       options.disabled_columns)
-    directory = _new_directory(options)
-    try:
-        staged, skipped = bulk.stage(payloads, directory, batch)
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    report.shortened.update(namer.shortened)
-    report.skipped += skipped
-    if not staged:
-        shutil.rmtree(directory)
-        return None
-    existing.update(columns)
-    _write_manifest(directory, schema, staged)
-    return directory
-
-
-def _new_directory(options: LoadOptions) -> Path:
-    directory = options.staging_dir / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-    directory.mkdir(parents=True)
     return directory
 
 

@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from segue.warehouses.engines.base import Engine
-from segue.warehouses.loader import (
-    LoadOptions, LoadReport, collector_paused, load_staged, pending_batches, stage, stage_encoded,
-)
+from segue.warehouses.loader import LoadOptions, LoadReport, collector_paused, load_staged, pending_batches, stage
 
 
 class PipelinedLoader:
@@ -37,17 +35,15 @@ class PipelinedLoader:
         self._loading_dirs: list[Path] = []  # what the load in flight removes once committed
         self._started = False
 
-    def submit(self, batches: dict[str, Iterable[dict] | list[bytes]]) -> LoadReport | None:
-        """Stage `batches` (events per schema; a list of bytes: encoded as the log stores them,
-        which lets `loader.stage_encoded` lay them out in bulk), then start loading them once the previous
+    def submit(self, batches: dict[str, Iterable[dict]]) -> LoadReport | None:
+        """Stage `batches` (events per schema), then start loading them once the previous
         submission has loaded. Returns the previous submission's report (None for the first),
         and raises its error if it failed: that submission's events are not in the warehouse."""
         report = LoadReport() if self._started else self._load_leftovers()
         staged: list[Path] = []
         with collector_paused():
             for schema, events in batches.items():
-                staging = stage_encoded if _encoded(events) else stage
-                directory = staging(self.engine, schema, events, self.options, report, self._columns_of(schema))
+                directory = stage(self.engine, schema, events, self.options, report, self._columns_of(schema))
                 if directory is not None:
                     staged.append(directory)
         try:
@@ -107,10 +103,6 @@ class PipelinedLoader:
         """Wait for the load in flight without taking its outcome (the next `_wait` gets it)."""
         if self._loading is not None:
             self._loading.exception()
-
-
-def _encoded(events: Iterable[dict] | list[bytes]) -> bool:
-    return type(events) is list and bool(events) and type(events[0]) is bytes
 
 
 def _remove(directories: list[Path]) -> None:

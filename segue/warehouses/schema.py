@@ -21,10 +21,7 @@ _TIMESTAMP = (
     r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
 )
 # re.ASCII: `\d` must not match other scripts' digits ("٣"), which no database parses as a date.
-_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-_TIMESTAMP_SHAPE = re.compile(_TIMESTAMP.format(month_day=_MONTH_DAY), re.ASCII)
-# The same shape for RE2 (DuckDB, warehouses/bulk.py), which has no look-ahead: year 0000 is refused apart.
-TIMESTAMP_PATTERN = _TIMESTAMP.removeprefix("(?!0000)").format(month_day=_MONTH_DAY)
+_TIMESTAMP_SHAPE = re.compile(_TIMESTAMP.format(month_day=r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"), re.ASCII)
 # Every valid month-day but February 29th: a match is a timestamp, no calendar check needed.
 _COMMON_TIMESTAMP = re.compile(_TIMESTAMP.format(
     month_day=r"((0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"

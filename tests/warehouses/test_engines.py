@@ -127,6 +127,16 @@ def test_users_and_groups_are_upserted_with_the_latest_values(target, options):
     assert (group["group_id"], group["name"], group["size"], group["id"]) == ("acme", "Acme", 6, "g1")
 
 
+def test_groups_without_a_group_id_make_no_row_and_no_empty_table(target, options):
+    """A batch whose only group events lack a groupId once staged an empty `groups` table, and
+    creating a table without columns failed the load (found by comparing with DuckDB bulk layout)."""
+    event = {"type": "group", "messageId": "g1", "userId": "u-1", "traits": {"name": "Acme"},
+             "receivedAt": vectors.RECEIVED_AT}
+    report = load(target.engine, target.schema, [event], options)
+    assert "groups" not in target.engine.tables(target.schema) and report.total_rows == 0
+    assert pending_batches(options.staging_dir, target.schema) == []
+
+
 AWKWARD_TEXT = ["a,b", 'say "hi"', "line\nbreak\r\n", "tab\there", "back\\slash \\N", "null", "", "ünï 😀",
                 "\x01ctl", "]\n["]
 

@@ -52,7 +52,7 @@ class StagedTable:
     upsert: bool = False  # True: update the row with the new non-null values; False: keep the first
     rows: int = 0
     widened: dict[str, str] = field(default_factory=dict)
-    format: str = "ndjson"  # "csv": one field per column, in `columns` order; "parquet": typed (bulk.py)
+    format: str = "ndjson"  # "csv": one field per column, in `columns` order
 
     def to_json(self) -> dict:
         return {"name": self.name, "path": self.path.name, "columns": self.columns, "key": list(self.key),

@@ -82,7 +82,7 @@ class DuckDBEngine:
 
     def _merge(self, schema: str, table: StagedTable) -> None:
         target, columns = sql.qualified(schema, table.name), list(table.columns)
-        source = read_parquet(table) if table.format == "parquet" else read_json(table)
+        source = read_json(table)
         if not table.upsert:  # one statement: DuckDB reads the file straight into the anti-join
             self.conn.execute(sql.insert_missing(target, source, columns, table.key))
             return
@@ -102,10 +102,3 @@ def read_json(table: StagedTable) -> str:
         f"read_json({sql.literal(str(table.path))}, format = 'newline_delimited', records = true, "
         f"columns = {{{columns}}})"
     )
-
-
-def read_parquet(table: StagedTable) -> str:
-    """Parquet the bulk layout staged (`warehouses/bulk.py`), already typed: a file, or a folder
-    of files (one partition of a file several tables share)."""
-    path = table.path / "*.parquet" if table.path.is_dir() else table.path
-    return f"read_parquet({sql.literal(str(path))})"
