@@ -26,7 +26,7 @@ from segue.errors import ConfigError
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
-from segue.pipeline.tasks import cancel_tasks, end_task
+from segue.pipeline.tasks import cancel_tasks, end_task, resume_cancellation
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.instances import instance_config
@@ -238,8 +238,10 @@ class Router:
                 target = await self.ownership.rebalance()
                 renewed = time.monotonic()
             except Exception:
+                resume_cancellation()
                 log.exception("could not renew this router's partition leases")
                 target = frozenset() if time.monotonic() - renewed > 2 * interval else self._target
+            resume_cancellation()
             if target != self._target:
                 self._target = target
                 self._retarget.set()
@@ -258,7 +260,9 @@ class Router:
             try:
                 await self.ownership.release_leaving(self.partitions)
             except Exception:  # the lease then runs out by itself
+                resume_cancellation()
                 log.exception("could not release partition leases")
+            resume_cancellation()
 
     async def _restart_workers(self) -> None:
         for instance_id in list(self.workers):

@@ -2,6 +2,13 @@
 
 `asyncio.wait` rather than `await task` inside `suppress(CancelledError)`: the latter also
 swallows a cancellation of the caller itself, which must go on up.
+
+Some libraries swallow a cancellation or turn it into another error. nats-py does both: a flush
+cancelled while it waits returns normally (`nats/aio/client.py`), and a JetStream publish (a key-value
+put too) cancelled while it waits raises `TooManyStalledMsgsError` (`nats/js/client.py`). A background
+loop that logs errors and carries on then never ends, and whoever waits for it hangs (seen: a router
+stopping during a lease renewal). Loops call `resume_cancellation` after such a call, and
+`cancel_tasks` asks again if a task is still running after `RECANCEL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -11,6 +18,15 @@ import logging
 
 log = logging.getLogger(__name__)
 
+RECANCEL_SECONDS = 5.0
+
+
+def resume_cancellation() -> None:
+    """Raise `CancelledError` if this task was asked to stop and a library ate the request."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
 
 async def cancel_tasks(*tasks: asyncio.Task | None) -> None:
     """Cancel the tasks (None: nothing to do) and wait until they have ended; a task that had
@@ -18,8 +34,12 @@ async def cancel_tasks(*tasks: asyncio.Task | None) -> None:
     running = [task for task in tasks if task is not None]
     for task in running:
         task.cancel()
-    if running:
-        await asyncio.wait(running)
+    pending = set(running)
+    while pending:
+        pending = (await asyncio.wait(pending, timeout=RECANCEL_SECONDS))[1]
+        for task in pending:  # a library swallowed the cancellation: ask again
+            log.warning("background task %s did not stop when cancelled; cancelling it again", task.get_name())
+            task.cancel()
     for task in running:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s had failed", task.get_name(), exc_info=task.exception())

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from segue.config import Settings
 from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
-from segue.pipeline.tasks import cancel_tasks
+from segue.pipeline.tasks import cancel_tasks, resume_cancellation
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
 from segue.store.changes import ChangeFeed, follow_changes
 
@@ -109,7 +109,9 @@ class SyncSupervisor:
                 async with self._lock:
                     await self._claim()
             except Exception:  # NATS unreachable: the lease runs out and another node takes over
+                resume_cancellation()
                 log.exception("could not renew the warehouse leases")
+            resume_cancellation()
 
     def _load(self) -> tuple[list, list]:
         return self.store.list_warehouses(), self.store.pending_syncs()
