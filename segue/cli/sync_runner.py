@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -62,11 +63,15 @@ def run_sync(plane: Any, settings: Settings, ref: str, actor: Any, progress: Pro
 
 async def _sync_on_shared_log(store: Any, settings: Settings, warehouse: Any, sync_id: str, progress: Progress,
                               timeout: float) -> dict:
-    """Sync here while holding the warehouse's lease, or let the server holding it do the sync."""
+    """Sync here while holding the warehouse's lease, or let the server holding it do the sync.
+
+    The command holds leases under a name of its own: under the node's name it would take a
+    server's lease on the same node for its own (a node restarted under its name does, on purpose)
+    and load the warehouse while that server loads it too."""
     from segue.log.leases import open_leases
     from segue.pipeline.warehouse_supervisor import lease_name
 
-    leases = open_leases(settings)
+    leases = open_leases(settings, holder=cli_holder(settings))
     await leases.start()
     try:
         if not await leases.acquire(lease_name(warehouse.id)):
@@ -78,6 +83,11 @@ async def _sync_on_shared_log(store: Any, settings: Settings, warehouse: Any, sy
             renewing.cancel()
     finally:
         await leases.close()
+
+
+def cli_holder(settings: Settings) -> str:
+    """The lease holder name of this command: the node's name, marked, and this process."""
+    return f"{settings.node}/cli-{os.getpid()}"
 
 
 async def _keep_lease(leases: Any, name: str) -> None:

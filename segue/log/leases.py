@@ -199,9 +199,11 @@ async def _open_bucket(js, config, attempts: int = 10):
             await asyncio.sleep(1.0)
 
 
-def open_leases(settings) -> Leases:
-    """The leases of this deployment: in NATS next to a JetStream log, else this node's alone."""
+def open_leases(settings, holder: str | None = None) -> Leases:
+    """The leases of this deployment: in NATS next to a JetStream log, else this node's alone.
+    `holder`: the name to hold them under (default: the node's name)."""
+    holder = holder or settings.node
     if settings.log_url.startswith("nats"):
-        return JetStreamLeases(settings.log_url, f"{settings.log_stream}_leases", settings.node,
+        return JetStreamLeases(settings.log_url, f"{settings.log_stream}_leases", holder,
                                ttl=settings.lease_seconds, replicas=settings.log_replicas)
-    return LocalLeases(settings.node, ttl=settings.lease_seconds)
+    return LocalLeases(holder, ttl=settings.lease_seconds)

@@ -9,8 +9,10 @@ import uuid
 import pytest
 
 from segue.log import MemoryLog
-from segue.log.leases import JetStreamLeases
-from segue.pipeline.warehouse_supervisor import SyncSupervisor
+from segue.cli.sync_runner import cli_holder
+from segue.config import Settings
+from segue.log.leases import JetStreamLeases, open_leases
+from segue.pipeline.warehouse_supervisor import SyncSupervisor, lease_name
 from tests.log.conftest import NATS_URL, nats_reachable
 from tests.warehouses.test_sync import duckdb_warehouse, open_store
 from tests.clock import FakeClock
@@ -61,3 +63,24 @@ async def test_one_node_loads_a_warehouse_and_another_takes_over_when_it_dies(tm
                 await node.stop()
                 await node.leases.delete_everything()
         store.close()
+
+
+async def test_segue_warehouses_sync_leaves_a_lease_its_own_node_holds_to_the_server(tmp_path):
+    """The command runs where the server runs, with the same node name (one environment file). Under
+    that name it took the server's lease for its own and loaded the warehouse alongside the server
+    (in the crash test, DuckDB refused it the file the server had open)."""
+    stream = f"T{uuid.uuid4().hex[:8]}"
+    settings = Settings.load(environ={}, data_dir=tmp_path, log_url=NATS_URL, log_stream=stream, node_name="node-a")
+    server = JetStreamLeases(NATS_URL, f"{stream}_leases", settings.node, ttl=5.0)
+    await server.start()
+    command = open_leases(settings, holder=cli_holder(settings))
+    await command.start()
+    try:
+        assert await server.acquire(lease_name("wh_1"))
+        assert not await command.acquire(lease_name("wh_1"))  # the server has it: the command hands over
+        await server.release(lease_name("wh_1"))
+        assert await command.acquire(lease_name("wh_1"))  # no server loads it: the command may
+    finally:
+        await command.close()
+        await server.delete_everything()
+        await server.close()
