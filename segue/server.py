@@ -37,11 +37,11 @@ from segue.pipeline.replay import ReplayJobs
 from segue.pipeline.router import Router, open_delivery_stores
 from segue.pipeline.source_counts import COUNTS_CONSUMER, SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
-from segue.pipeline.tasks import cancel_tasks
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
 from segue.store.changes import ChangeFeed
 from segue.store.db import Store
 from segue.store.secrets import load_secret_key
+from segue.tasks import cancel_tasks
 from segue.web.api import build_api
 from segue.web.api.errors import http_error
 from segue.web.app import build_web_app

@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import orjson
 
 from segue.errors import InvalidMessage
-from segue.pipeline.tasks import end_task
 from segue.spec.timestamps import parse_ms
+from segue.tasks import end_task
 
 log = logging.getLogger(__name__)
 ARCHIVE_CONSUMER = "archive"

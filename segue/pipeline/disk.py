@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from segue.errors import StorageFull
-from segue.pipeline.tasks import cancel_tasks
+from segue.tasks import cancel_tasks
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from segue.errors import ConfigError
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
-from segue.pipeline.tasks import cancel_tasks, end_task, resume_cancellation
 from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue
 from segue.pipeline.instances import instance_config
@@ -35,6 +34,7 @@ from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
+from segue.tasks import cancel_tasks, end_task, resume_cancellation
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0

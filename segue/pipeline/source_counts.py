@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from segue.errors import StorageUnavailable
 from segue.log.sqlbatch import close_quietly, connect, rollback_quietly
-from segue.pipeline.tasks import cancel_tasks
+from segue.tasks import cancel_tasks
 
 log = logging.getLogger(__name__)
 COUNTS_CONSUMER = "source-counts"

@@ -26,9 +26,9 @@ from typing import Any, Callable
 from segue.config import Settings
 from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
-from segue.pipeline.tasks import cancel_tasks, resume_cancellation
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
 from segue.store.changes import ChangeFeed, follow_changes
+from segue.tasks import cancel_tasks, resume_cancellation
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: Segue stopped during this sync; the next sync loads its events"

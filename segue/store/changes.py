@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.engine import make_url
 
 from segue.store.engine import normalize_url
+from segue.tasks import resume_cancellation
 
 log = logging.getLogger(__name__)
 CHANNEL = "segue_config"
@@ -114,4 +115,6 @@ async def follow_changes(changes: ChangeFeed | None, seconds: float, look: Calla
         try:
             await look()
         except Exception:
+            resume_cancellation()
             log.exception("could not follow %s in the config store", what)
+        resume_cancellation()

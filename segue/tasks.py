@@ -9,6 +9,8 @@ put too) cancelled while it waits raises `TooManyStalledMsgsError` (`nats/js/cli
 loop that logs errors and carries on then never ends, and whoever waits for it hangs (seen: a router
 stopping during a lease renewal). Loops call `resume_cancellation` after such a call, and
 `cancel_tasks` asks again if a task is still running after `RECANCEL_SECONDS`.
+
+Bottom layer, next to config and errors: the store, the log and the pipeline all run such loops.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import asyncio
 
 import pytest
 
-from segue.pipeline import tasks
-from segue.pipeline.tasks import cancel_tasks, resume_cancellation
+from segue import tasks
+from segue.tasks import cancel_tasks, resume_cancellation
 
 
 class StalledPublish(Exception):
