@@ -7,8 +7,8 @@ Some libraries swallow a cancellation or turn it into another error. nats-py doe
 cancelled while it waits returns normally (`nats/aio/client.py`), and a JetStream publish (a key-value
 put too) cancelled while it waits raises `TooManyStalledMsgsError` (`nats/js/client.py`). A background
 loop that logs errors and carries on then never ends, and whoever waits for it hangs (seen: a router
-stopping during a lease renewal). Loops call `resume_cancellation` after such a call, and
-`cancel_tasks` asks again if a task is still running after `RECANCEL_SECONDS`.
+stopping during a lease renewal). Loops run each turn in `carry_on` (or call `resume_cancellation`
+after such a call), and `cancel_tasks` asks again if a task is still running after `RECANCEL_SECONDS`.
 
 Bottom layer, next to config and errors: the store, the log and the pipeline all run such loops.
 """
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import contextmanager
+from typing import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,18 @@ def resume_cancellation() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+@contextmanager
+def carry_on(logger: logging.Logger, what: str) -> Iterator[None]:
+    """One turn of a background loop: an error is logged ("could not <what>") and the loop goes
+    on; a cancellation goes on up, even one a library ate."""
+    try:
+        yield
+    except Exception:
+        resume_cancellation()
+        logger.exception("could not %s", what)
+    resume_cancellation()
 
 
 async def cancel_tasks(*tasks: asyncio.Task | None) -> None:

@@ -8,11 +8,12 @@ waited forever for its lease keeper.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
 from segue import tasks
-from segue.tasks import cancel_tasks, resume_cancellation
+from segue.tasks import cancel_tasks, carry_on, resume_cancellation
 
 
 class StalledPublish(Exception):
@@ -75,3 +76,25 @@ async def test_cancel_tasks_asks_again_when_a_loop_ate_the_cancellation(call, mo
 
 async def test_resume_cancellation_does_nothing_in_a_task_not_cancelled():
     resume_cancellation()  # no error
+
+
+async def test_carry_on_logs_an_error_and_the_loop_goes_on_but_a_cancellation_goes_up(caplog):
+    inside = asyncio.Event()
+    turns = 0
+
+    async def loop() -> None:
+        nonlocal turns
+        while True:
+            with carry_on(logging.getLogger("test.loop"), "renew the leases"):
+                turns += 1
+                if turns == 1:
+                    raise RuntimeError("NATS went away")
+                await translating_call(inside)
+            await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(loop())
+    await inside.wait()
+    await asyncio.wait_for(cancel_tasks(task), timeout=30)
+    assert task.cancelled() and turns == 2
+    assert "could not renew the leases" in caplog.text and "NATS went away" in caplog.text
+    assert "did not stop when cancelled" not in caplog.text

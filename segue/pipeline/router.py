@@ -34,7 +34,7 @@ from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
-from segue.tasks import cancel_tasks, end_task, resume_cancellation
+from segue.tasks import cancel_tasks, carry_on, end_task, resume_cancellation
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
@@ -257,12 +257,8 @@ class Router:
                     log.info("router %s now delivers partitions %s", self.ownership.leases.holder, sorted(self._target))
                     self.partitions = self._target
                     await self._restart_workers()
-            try:
+            with carry_on(log, "release partition leases"):  # the lease then runs out by itself
                 await self.ownership.release_leaving(self.partitions)
-            except Exception:  # the lease then runs out by itself
-                resume_cancellation()
-                log.exception("could not release partition leases")
-            resume_cancellation()
 
     async def _restart_workers(self) -> None:
         for instance_id in list(self.workers):

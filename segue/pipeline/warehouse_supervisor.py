@@ -28,7 +28,7 @@ from segue.log.leases import Leases, LocalLeases
 from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.warehouse_sync import CONSUMER_PREFIX, TICK_SECONDS, WarehouseSyncer, consumer_name
 from segue.store.changes import ChangeFeed, follow_changes
-from segue.tasks import cancel_tasks, resume_cancellation
+from segue.tasks import cancel_tasks, carry_on
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: Segue stopped during this sync; the next sync loads its events"
@@ -105,13 +105,9 @@ class SyncSupervisor:
         """Renew the warehouses' leases three times per lease time (and take free ones)."""
         while True:
             await asyncio.sleep(self.leases.ttl / 3)
-            try:
+            with carry_on(log, "renew the warehouse leases"):  # NATS unreachable: another node takes over
                 async with self._lock:
                     await self._claim()
-            except Exception:  # NATS unreachable: the lease runs out and another node takes over
-                resume_cancellation()
-                log.exception("could not renew the warehouse leases")
-            resume_cancellation()
 
     def _load(self) -> tuple[list, list]:
         return self.store.list_warehouses(), self.store.pending_syncs()

@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.engine import make_url
 
 from segue.store.engine import normalize_url
-from segue.tasks import resume_cancellation
+from segue.tasks import carry_on
 
 log = logging.getLogger(__name__)
 CHANNEL = "segue_config"
@@ -112,9 +112,5 @@ async def follow_changes(changes: ChangeFeed | None, seconds: float, look: Calla
             await asyncio.sleep(seconds)
         else:
             await waiter.pause(seconds)
-        try:
+        with carry_on(log, f"follow {what} in the config store"):
             await look()
-        except Exception:
-            resume_cancellation()
-            log.exception("could not follow %s in the config store", what)
-        resume_cancellation()
