@@ -7,8 +7,8 @@ Some libraries swallow a cancellation or turn it into another error. nats-py doe
 cancelled while it waits returns normally (`nats/aio/client.py`), and a JetStream publish (a key-value
 put too) cancelled while it waits raises `TooManyStalledMsgsError` (`nats/js/client.py`). A background
 loop that logs errors and carries on then never ends, and whoever waits for it hangs (seen: a router
-stopping during a lease renewal). Loops run each turn in `carry_on` (or call `resume_cancellation`
-after such a call), and `cancel_tasks` asks again if a task is still running after `RECANCEL_SECONDS`.
+stopping during a lease renewal). Loops run each turn in `carry_on`, and `cancel_tasks` asks again
+if a task is still running after `RECANCEL_SECONDS`.
 
 Bottom layer, next to config and errors: the store, the log and the pipeline all run such loops.
 """

@@ -34,7 +34,7 @@ from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
-from segue.tasks import cancel_tasks, carry_on, end_task, resume_cancellation
+from segue.tasks import cancel_tasks, carry_on, end_task
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
@@ -234,14 +234,11 @@ class Router:
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(interval)
-            try:
+            # if this renewal fails: keep the partitions, or drop them all once renewals have failed too long
+            target = frozenset() if time.monotonic() - renewed > 2 * interval else self._target
+            with carry_on(log, "renew this router's partition leases"):
                 target = await self.ownership.rebalance()
                 renewed = time.monotonic()
-            except Exception:
-                resume_cancellation()
-                log.exception("could not renew this router's partition leases")
-                target = frozenset() if time.monotonic() - renewed > 2 * interval else self._target
-            resume_cancellation()
             if target != self._target:
                 self._target = target
                 self._retarget.set()
