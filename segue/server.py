@@ -34,7 +34,7 @@ from segue.pipeline.disk import relieve_pressure, watcher_for
 from segue.pipeline.ingest import Ingestor
 from segue.pipeline.partitions import PartitionOwnership
 from segue.pipeline.replay import ReplayJobs
-from segue.pipeline.router import Router, open_delivery_stores
+from segue.pipeline.router import Router, adopt_local_retries, open_delivery_stores
 from segue.pipeline.source_counts import COUNTS_CONSUMER, SourceCounter, counts_path
 from segue.pipeline.sources import SourceDirectory
 from segue.pipeline.warehouse_supervisor import SyncSupervisor
@@ -122,6 +122,7 @@ class Runtime:
         if "app" in self.roles:
             await self._start(self.source_counts)
         if "router" in self.roles:
+            await adopt_local_retries(self.settings, self.retries, self.log.partitions)
             await self._start(self.router)
         if "warehouse" in self.roles:
             await self._start(self.syncs)

@@ -8,7 +8,6 @@ to the report of every failing test that used it.
 from __future__ import annotations
 
 import contextlib
-
 import json
 import os
 import signal
@@ -18,9 +17,57 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
+
+# PostgreSQL for the tests that need it: one uniquely named database per test run (dropped at
+# the end), one schema per test inside it. SEGUE_TEST_POSTGRES_URL points elsewhere.
+POSTGRES_URL = os.environ.get("SEGUE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _server_url(database: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _admin_connection():
+    import psycopg
+
+    return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str):
+    """URL of a new, uniquely named database, dropped on exit; skips when PostgreSQL is unreachable."""
+    try:
+        admin = _admin_connection()
+    except Exception as error:  # no driver, no server, no permission
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield _server_url(name)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """URL of a database created for this test run."""
+    with fresh_database("segue_test") as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_database):
+    """A fresh schema in the run's database, as the connection's search_path."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_database, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{postgres_database}?options=-csearch_path%3D{schema}"
+
 
 HOST = "127.0.0.1"
 READY_SECONDS = 30.0

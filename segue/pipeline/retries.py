@@ -6,10 +6,17 @@ reason and were never sent). When the router finishes or gives up the head it ca
 then `release_user` to make the next one due. `detach` ends the hold early (the head keeps
 retrying on its own; its user's later events go on), for when the hold time has passed.
 
-SQLite keeps a `head` flag per row (1 for each user's oldest attached event and for detached
-events) so that `due` reads only heads from an index, however many events wait behind them.
-The file runs with synchronous=FULL: the router acknowledges the event log once an event is
-parked, so a parked event must survive a power cut.
+The SQL queues keep a `head` flag per row (1 for each user's oldest attached event and for
+detached events) so that `due` reads only heads from an index, however many events wait behind
+them. Two share that SQL (`SqlRetryQueue`): SQLite in the node's data dir (synchronous=FULL: the
+router acknowledges the event log once an event is parked, so a parked event must survive a
+power cut), and PostgreSQL (`retries_postgres.py`), shared by every router of a cluster so that
+parked events outlive the router that parked them.
+
+Partitions: a shared queue gives each router only the events of the log partitions it delivers
+(`partitions=`), so a partition's parked events move with it. A node's own queue holds only
+what that node parked and retries all of it: filtering would strand what a partition that moved
+away had parked.
 """
 
 from __future__ import annotations
@@ -27,17 +34,16 @@ from typing import Callable, Protocol, TypeVar
 from segue.errors import StorageUnavailable
 from segue.log.sqlbatch import (
     LOOKUP_CHUNK,
-    close_quietly,
     connect,
     flatten,
     in_clause,
     pow2_chunks,
-    rollback_quietly,
     rows_per_statement,
     values_clause,
 )
 
 T = TypeVar("T")
+Partitions = "frozenset[int] | None"  # the log partitions a router delivers; None: the whole log
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class ParkRequest:
     first_failed_at: float
     reason: str
     blocked: bool = False  # parked only because an earlier event of the user waits; never sent
+    partition: int = 0  # the event's log partition (a shared queue hands it to that partition's router)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Parked:
     first_failed_at: float
     reason: str
     blocked: bool
+    partition: int = 0
     detached: bool = False  # no longer holds its user's later events (see `detach`)
 
 
@@ -78,8 +86,9 @@ class RetryQueue(Protocol):
     async def park(self, items: Sequence[ParkRequest]) -> None:
         """Store the items durably, in one transaction."""
 
-    async def due(self, instance_id: str, now: float, limit: int) -> list[Parked]:
-        """Heads (each user's oldest event, and detached ones) due by `now`, soonest first."""
+    async def due(self, instance_id: str, now: float, limit: int, partitions: Partitions = None) -> list[Parked]:
+        """Heads (each user's oldest event, and detached ones) due by `now`, soonest first;
+        a shared queue gives only those of `partitions` (None: all)."""
 
     async def waiting_users(self, instance_id: str, users: Iterable[str] | None = None) -> set[str]:
         """Users (among `users`, when given) whose later events must wait (they have an attached
@@ -98,13 +107,14 @@ class RetryQueue(Protocol):
         """Stop holding the user's later events behind this one; it retries on its own."""
 
     async def count(self, instance_id: str) -> int: ...
-    async def oldest(self, instance_id: str) -> Parked | None: ...
+    async def oldest(self, instance_id: str, partitions: Partitions = None) -> Parked | None: ...
     async def drop_instance(self, instance_id: str) -> int: ...
     async def close(self) -> None: ...
 
 
 class MemoryRetryQueue:
-    """The in-memory twin (tests): the same answers as SqliteRetryQueue, nothing on disk."""
+    """The in-memory twin (tests): the same answers as SqliteRetryQueue (a node's own queue,
+    `partitions` ignored), nothing on disk."""
 
     def __init__(self) -> None:
         self._rows: dict[int, Parked] = {}  # in id order
@@ -113,9 +123,9 @@ class MemoryRetryQueue:
     async def park(self, items: Sequence[ParkRequest]) -> None:
         for item in items:
             id = next(self._ids)
-            self._rows[id] = Parked(id, *_fields(item))
+            self._rows[id] = Parked(id, *_fields(item)[:-2], blocked=item.blocked, partition=item.partition)
 
-    async def due(self, instance_id: str, now: float, limit: int) -> list[Parked]:
+    async def due(self, instance_id: str, now: float, limit: int, partitions: Partitions = None) -> list[Parked]:
         ready = [row for row in self._heads(instance_id) if row.next_attempt_at <= now]
         return sorted(ready, key=lambda row: (row.next_attempt_at, row.id))[:limit]
 
@@ -144,7 +154,7 @@ class MemoryRetryQueue:
     async def count(self, instance_id: str) -> int:
         return len(self._of(instance_id))
 
-    async def oldest(self, instance_id: str) -> Parked | None:
+    async def oldest(self, instance_id: str, partitions: Partitions = None) -> Parked | None:
         return next(iter(self._of(instance_id)), None)
 
     async def drop_instance(self, instance_id: str) -> int:
@@ -175,26 +185,32 @@ SCHEMA = (
         id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, user_key TEXT NOT NULL,
         log_offset INTEGER NOT NULL, payload BLOB NOT NULL, received_at_ms INTEGER NOT NULL,
         attempts INTEGER NOT NULL, next_attempt_at REAL NOT NULL, first_failed_at REAL NOT NULL,
-        reason TEXT NOT NULL, blocked INTEGER NOT NULL, detached INTEGER NOT NULL, head INTEGER NOT NULL)""",
+        reason TEXT NOT NULL, blocked INTEGER NOT NULL, log_partition INTEGER NOT NULL DEFAULT 0,
+        detached INTEGER NOT NULL, head INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS parked_due ON parked (instance_id, head, next_attempt_at)",
     # (instance, user, id) for per-user order, with `detached` before `id` so that a user's head
     # and the waiting users are read from the index alone.
     "CREATE INDEX IF NOT EXISTS parked_user ON parked (instance_id, user_key, detached, id)",
 )
+# The columns of a ParkRequest, in its field order, then the queue's own.
 FIELDS = ("instance_id, user_key, log_offset, payload, received_at_ms, attempts, next_attempt_at, "
-          "first_failed_at, reason, blocked, detached")
-COLUMNS = "id, " + FIELDS
-INSERT = f"INSERT INTO parked ({FIELDS}, head) VALUES "
-INSERT_WIDTH = 12
+          "first_failed_at, reason, blocked, log_partition")
+COLUMNS = "id, " + FIELDS + ", detached"
+INSERT = f"INSERT INTO parked ({FIELDS}, detached, head) VALUES "
+INSERT_WIDTH = 13
 HEAD_OF_USER = "SELECT MIN(id) FROM parked WHERE instance_id = ? AND user_key = ? AND detached = 0"
 
 
-class SqliteRetryQueue:
-    """One SQLite file (WAL, synchronous=FULL); every call runs on one dedicated thread."""
+class SqlRetryQueue:
+    """The queue in SQL, every call on one dedicated thread. Subclasses connect (a connection
+    whose `execute` takes `?` placeholders), begin write transactions and name their errors."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
+    errors: tuple[type[BaseException], ...] = ()
+    least = "MIN"  # the two-argument minimum of the engine's SQL
+
+    def __init__(self, where: str) -> None:
+        self.where = where  # for error messages
+        self._db = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-retries")
         self._closed = False
 
@@ -202,9 +218,11 @@ class SqliteRetryQueue:
         if items:
             await self._call(self._park, items)
 
-    async def due(self, instance_id: str, now: float, limit: int) -> list[Parked]:
-        sql = f"SELECT {COLUMNS} FROM parked WHERE instance_id = ? AND head = 1 AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
-        return await self._call(self._parked, sql, (instance_id, now, limit))
+    async def due(self, instance_id: str, now: float, limit: int, partitions: Partitions = None) -> list[Parked]:
+        among, parameters = self._among(partitions)
+        sql = (f"SELECT {COLUMNS} FROM parked WHERE instance_id = ? AND head = 1 AND next_attempt_at <= ?{among} "
+               "ORDER BY next_attempt_at, id LIMIT ?")
+        return await self._call(self._parked, sql, (instance_id, now, *parameters, limit))
 
     async def waiting_users(self, instance_id: str, users: Iterable[str] | None = None) -> set[str]:
         if users is not None:
@@ -221,7 +239,7 @@ class SqliteRetryQueue:
         await self._call(self._write, sql, (next_attempt_at, attempts, reason, id))
 
     async def release_user(self, instance_id: str, user_key: str, now: float) -> None:
-        sql = f"UPDATE parked SET next_attempt_at = MIN(next_attempt_at, ?) WHERE id = ({HEAD_OF_USER})"
+        sql = f"UPDATE parked SET next_attempt_at = {self.least}(next_attempt_at, ?) WHERE id = ({HEAD_OF_USER})"
         await self._call(self._write, sql, (now, instance_id, user_key))
 
     async def detach(self, id: int) -> None:
@@ -230,40 +248,77 @@ class SqliteRetryQueue:
     async def count(self, instance_id: str) -> int:
         return (await self._call(self._fetch, "SELECT COUNT(*) FROM parked WHERE instance_id = ?", (instance_id,)))[0][0]
 
-    async def oldest(self, instance_id: str) -> Parked | None:
+    async def oldest(self, instance_id: str, partitions: Partitions = None) -> Parked | None:
         # The oldest event is always a head (nothing older of its user): read heads only.
-        sql = f"SELECT {COLUMNS} FROM parked WHERE instance_id = ? AND head = 1 ORDER BY id LIMIT 1"
-        rows = await self._call(self._parked, sql, (instance_id,))
+        among, parameters = self._among(partitions)
+        sql = f"SELECT {COLUMNS} FROM parked WHERE instance_id = ? AND head = 1{among} ORDER BY id LIMIT 1"
+        rows = await self._call(self._parked, sql, (instance_id, *parameters))
         return rows[0] if rows else None
 
     async def drop_instance(self, instance_id: str) -> int:
         return await self._call(self._write, "DELETE FROM parked WHERE instance_id = ?", (instance_id,))
 
+    async def first_parked(self, limit: int) -> list[Parked]:
+        """The oldest parked events of every instance, in park order."""
+        return await self._call(self._parked, f"SELECT {COLUMNS} FROM parked ORDER BY id LIMIT ?", (limit,))
+
     async def close(self) -> None:
-        """Release the file (again: nothing happens); the queue cannot be used afterwards."""
+        """Release the connection (again: nothing happens); the queue cannot be used afterwards."""
         if not self._closed:
             self._closed = True
             await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
             self._thread.shutdown(wait=True)
 
+    # What the engines do differently ---------------------------------------------------------
+
+    def _open(self):
+        """A new connection, its schema created."""
+        raise NotImplementedError
+
+    def _begin(self, db) -> None:
+        """Start a write transaction that concurrent writers wait on."""
+        raise NotImplementedError
+
+    def _among(self, partitions: Partitions) -> tuple[str, tuple]:
+        """The WHERE clause (and its parameters) keeping the given partitions' events: none
+        here, see the module doc."""
+        return "", ()
+
+    def _lost(self) -> None:
+        """After an error: what to do with the connection (kept here)."""
+
+    # The rest is the same SQL ------------------------------------------------------------------
+
     async def _call(self, function: Callable[..., T], *args) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
-        except sqlite3.Error as error:
-            raise StorageUnavailable(f"the retry queue {self.path} failed: {error}") from error
+        except self.errors as error:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._lost)
+            raise StorageUnavailable(f"the retry queue {self.where} failed: {error}") from error
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self):
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = connect(self.path, "FULL")
-            for statement in SCHEMA:
-                db.execute(statement)
-            self._db = db
+            self._db = self._open()
         return self._db
 
     def _close(self) -> None:
-        close_quietly(self._db)
-        self._db = None
+        db, self._db = self._db, None
+        if db is not None:
+            try:
+                db.close()
+            except Exception:
+                pass  # closing is best effort: the connection may already be gone
+
+    @contextmanager
+    def _transaction(self) -> Iterator:
+        db = self._connection()
+        self._begin(db)
+        try:
+            yield db
+        except BaseException:
+            _rollback_quietly(db)
+            raise
+        db.execute("COMMIT")
 
     def _fetch(self, sql: str, parameters: tuple) -> list[tuple]:
         return self._connection().execute(sql, parameters).fetchall()
@@ -275,11 +330,11 @@ class SqliteRetryQueue:
         return _waiting(self._connection(), instance_id, users)
 
     def _write(self, sql: str, parameters: tuple) -> int:
-        with _transaction(self._connection()) as db:
+        with self._transaction() as db:
             return db.execute(sql, parameters).rowcount
 
     def _park(self, items: Sequence[ParkRequest]) -> None:
-        with _transaction(self._connection()) as db:
+        with self._transaction() as db:
             waiting = _waiting_pairs(db, items)
             rows = []
             for item in items:
@@ -290,17 +345,17 @@ class SqliteRetryQueue:
                 db.execute(INSERT + values_clause(len(chunk), INSERT_WIDTH), flatten(chunk))
 
     def _done(self, ids: list[int]) -> None:
-        with _transaction(self._connection()) as db:
+        with self._transaction() as db:
             heads: set[tuple[str, str]] = set()
             for chunk in pow2_chunks(ids, LOOKUP_CHUNK):
                 where = f"WHERE id IN {in_clause(len(chunk))}"
-                heads.update(db.execute(f"SELECT instance_id, user_key FROM parked {where} AND head = 1 AND detached = 0", chunk))
+                heads.update(db.execute(f"SELECT instance_id, user_key FROM parked {where} AND head = 1 AND detached = 0", chunk).fetchall())
                 db.execute(f"DELETE FROM parked {where}", chunk)
             for instance_id, user_key in heads:
                 _promote(db, instance_id, user_key)
 
     def _detach(self, id: int) -> None:
-        with _transaction(self._connection()) as db:
+        with self._transaction() as db:
             row = db.execute("SELECT instance_id, user_key, head FROM parked WHERE id = ? AND detached = 0", (id,)).fetchone()
             if row is None:
                 return
@@ -309,27 +364,46 @@ class SqliteRetryQueue:
                 _promote(db, row[0], row[1])
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    db.execute("BEGIN IMMEDIATE")
+class SqliteRetryQueue(SqlRetryQueue):
+    """One SQLite file in the node's data dir (WAL, synchronous=FULL)."""
+
+    errors = (sqlite3.Error,)
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = connect(self.path, "FULL")
+        for statement in SCHEMA:
+            db.execute(statement)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(parked)")}
+        if "log_partition" not in columns:  # a file from before partitions were kept
+            db.execute("ALTER TABLE parked ADD COLUMN log_partition INTEGER NOT NULL DEFAULT 0")
+        return db
+
+    def _begin(self, db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+
+
+def _rollback_quietly(db) -> None:
     try:
-        yield db
-    except BaseException:
-        rollback_quietly(db)
-        raise
-    db.execute("COMMIT")
+        db.execute("ROLLBACK")
+    except Exception:
+        pass  # the transaction is gone with the connection; the error that got us here stands
 
 
-def _waiting(db: sqlite3.Connection, instance_id: str, users: set[str]) -> set[str]:
+def _waiting(db, instance_id: str, users: set[str]) -> set[str]:
     """The users among `users` that have an attached parked event."""
     found: set[str] = set()
     for chunk in pow2_chunks(sorted(users), LOOKUP_CHUNK):
         sql = f"SELECT DISTINCT user_key FROM parked WHERE instance_id = ? AND detached = 0 AND user_key IN {in_clause(len(chunk))}"
-        found.update(user for (user,) in db.execute(sql, (instance_id, *chunk)))
+        found.update(user for (user,) in db.execute(sql, (instance_id, *chunk)).fetchall())
     return found
 
 
-def _waiting_pairs(db: sqlite3.Connection, items: Sequence[ParkRequest]) -> set[tuple[str, str]]:
+def _waiting_pairs(db, items: Sequence[ParkRequest]) -> set[tuple[str, str]]:
     """The (instance, user) pairs of `items` that already have an attached parked event."""
     users: dict[str, set[str]] = {}
     for item in items:
@@ -337,7 +411,7 @@ def _waiting_pairs(db: sqlite3.Connection, items: Sequence[ParkRequest]) -> set[
     return {(instance_id, user) for instance_id, keys in users.items() for user in _waiting(db, instance_id, keys)}
 
 
-def _promote(db: sqlite3.Connection, instance_id: str, user_key: str) -> None:
+def _promote(db, instance_id: str, user_key: str) -> None:
     """Make the user's oldest attached event its head."""
     db.execute(f"UPDATE parked SET head = 1 WHERE id = ({HEAD_OF_USER})", (instance_id, user_key))
 
@@ -345,9 +419,15 @@ def _promote(db: sqlite3.Connection, instance_id: str, user_key: str) -> None:
 def _fields(item: ParkRequest) -> tuple:
     """The fields of a ParkRequest in order (dataclasses.astuple deep-copies: slow)."""
     return (item.instance_id, item.user_key, item.offset, item.payload, item.received_at_ms, item.attempts,
-            item.next_attempt_at, item.first_failed_at, item.reason, item.blocked)
+            item.next_attempt_at, item.first_failed_at, item.reason, int(item.blocked), item.partition)
 
 
 def _row_to_parked(row: tuple) -> Parked:
-    *fields, blocked, detached = row
-    return Parked(*fields, blocked=bool(blocked), detached=bool(detached))
+    id, *fields, blocked, partition, detached = row
+    return Parked(id, *fields, blocked=bool(blocked), partition=partition, detached=bool(detached))
+
+
+def park_again(item: Parked, partition: int) -> ParkRequest:
+    """What parks `item` again elsewhere, in `partition`."""
+    return ParkRequest(item.instance_id, item.user_key, item.offset, item.payload, item.received_at_ms, item.attempts,
+                       item.next_attempt_at, item.first_failed_at, item.reason, item.blocked, partition)

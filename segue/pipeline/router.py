@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from segue.config import Settings
@@ -27,12 +28,14 @@ from segue.pipeline.cursors import sweep_cursors
 from segue.pipeline.delivery import Sender
 from segue.pipeline.http import HttpClient
 from segue.pipeline.transports import Transports
-from segue.pipeline.retries import SqliteRetryQueue
+from segue.pipeline.retries import SqliteRetryQueue, SqlRetryQueue
+from segue.pipeline.retries_postgres import PostgresRetryQueue, adopt_local_queue
 from segue.pipeline.instances import instance_config
 from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer
 from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import SqliteStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
+from segue.store.engine import is_postgres_url
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
 from segue.tasks import cancel_tasks, carry_on, end_task
 
@@ -42,11 +45,25 @@ HALT_SECONDS = 5.0  # how long a stopping worker may take to finish its turn bef
 RECENT_RECORDS = 10_000  # how far back a new instance's start is looked for (seconds of traffic)
 
 
-def open_delivery_stores(settings: Settings) -> tuple[SqliteRetryQueue, SqliteStatsStore]:
-    """The retry queue and the delivery records, in `<data dir>/delivery/`."""
+def open_delivery_stores(settings: Settings) -> tuple[SqlRetryQueue, SqliteStatsStore]:
+    """The retry queue and the delivery records: in `<data dir>/delivery/`, except the retry
+    queue when the config store is on PostgreSQL, where every router shares it."""
     directory = settings.data_dir / "delivery"
     directory.mkdir(parents=True, exist_ok=True)
-    return SqliteRetryQueue(directory / "retries.db"), SqliteStatsStore(directory / "stats.db")
+    stats = SqliteStatsStore(directory / "stats.db")
+    if is_postgres_url(settings.database_url):
+        return PostgresRetryQueue(settings.database_url), stats
+    return SqliteRetryQueue(local_retries_path(settings)), stats
+
+
+def local_retries_path(settings: Settings) -> Path:
+    return settings.data_dir / "delivery" / "retries.db"
+
+
+async def adopt_local_retries(settings: Settings, retries: SqlRetryQueue, partitions: int) -> None:
+    """A shared retry queue takes over what this node's own queue still holds."""
+    if isinstance(retries, PostgresRetryQueue):
+        await adopt_local_queue(retries, local_retries_path(settings), partitions)
 
 
 class Router:
@@ -173,7 +190,7 @@ class Router:
                         timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
                         transports=self.transports)
         worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock,
-                                reauthorize=self._reauthorize)
+                                reauthorize=self._reauthorize, partitions=self.partitions)
         self.workers[config.id] = worker
         self._tasks[config.id] = asyncio.create_task(worker.run(), name=f"deliver-{config.id}")
 

@@ -52,8 +52,10 @@ class InstanceWorker:
 
     def __init__(self, config: InstanceConfig, consumer: Any, sender: Sender, retries: Any, stats: Any,
                  settings: Settings, clock: Callable[[], float] = time.time, sample: Callable[[], float] | None = None,
-                 reauthorize: Callable[[str], Awaitable[InstanceConfig | None]] | None = None) -> None:
+                 reauthorize: Callable[[str], Awaitable[InstanceConfig | None]] | None = None,
+                 partitions: frozenset[int] | None = None) -> None:
         self.config = config
+        self.partitions = partitions  # the log partitions the consumer reads (None: the whole log)
         self.reauthorize = reauthorize  # OAuth: renew the token, give the new config
         self.consumer = consumer
         self.sender = sender
@@ -97,7 +99,7 @@ class InstanceWorker:
         when none does (all given up), one new event is, or nothing would ever close it."""
         state = self.breaker.state
         if state == "half_open":
-            return await self.retries.oldest(self.config.id) is None
+            return await self.retries.oldest(self.config.id, self.partitions) is None
         return state == "closed"
 
     # New records ---------------------------------------------------------------------------
@@ -212,7 +214,7 @@ class InstanceWorker:
     async def _retry_due(self) -> bool:
         """Retry what is due while the breaker lets requests go; give up what is past the retry
         window whatever the breaker says (that sends nothing, so it must not use up a probe)."""
-        due = await self.retries.due(self.config.id, self.clock(), limit=50)
+        due = await self.retries.due(self.config.id, self.clock(), limit=50, partitions=self.partitions)
         for parked in due:
             if self._past_window(parked):
                 await self._give_up(parked)
@@ -314,7 +316,7 @@ class InstanceWorker:
         return ParkRequest(
             instance_id=self.config.id, user_key=user, offset=record.offset, payload=record.payload,
             received_at_ms=record.received_at_ms, attempts=0 if blocked else 1, next_attempt_at=now + delay,
-            first_failed_at=now, reason=reason, blocked=blocked,
+            first_failed_at=now, reason=reason, blocked=blocked, partition=record.partition,
         )
 
     def _hold_expired(self, user: str) -> bool:

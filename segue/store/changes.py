@@ -15,9 +15,7 @@ import logging
 import threading
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy.engine import make_url
-
-from segue.store.engine import normalize_url
+from segue.store.engine import is_postgres_url, libpq_conninfo
 from segue.tasks import carry_on
 
 log = logging.getLogger(__name__)
@@ -54,9 +52,8 @@ class ChangeFeed:
     """Listens for config changes on PostgreSQL and wakes the waiters; does nothing on SQLite."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(normalize_url(database_url))
-        self.enabled = url.get_backend_name() == "postgresql"
-        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.enabled = is_postgres_url(database_url)
+        self._conninfo = libpq_conninfo(database_url)
         self._waiters: list[Waiter] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None

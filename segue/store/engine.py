@@ -29,6 +29,15 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and make_url(normalize_url(url)).get_backend_name() == "postgresql"
+
+
+def libpq_conninfo(url: str) -> str:
+    """`url` as psycopg's own `connect` takes it (no SQLAlchemy driver name)."""
+    return make_url(normalize_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with Segue's SQLite settings when it is SQLite."""
     url = normalize_url(url)

@@ -16,11 +16,10 @@ import pytest
 from segment.analytics import Client
 
 from segue.log.protocol import partition_for
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, fresh_database
 from tests.e2e.test_cloud_delivery import connect_webhook, hook_server  # noqa: F401 (fixture)
 from tests.e2e.test_roles import delete_stream
 from tests.log.conftest import NATS_URL, nats_reachable
-from tests.store.conftest import fresh_database
 
 LEASE_SECONDS = 2.0
 USERS = 12

@@ -38,9 +38,20 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def open_retry_queue(kind: str, request, tmp_path):
+    """A new, empty retry queue: in memory, a SQLite file, or a PostgreSQL schema of its own."""
+    if kind == "memory":
+        return MemoryRetryQueue()
+    if kind == "sqlite":
+        return SqliteRetryQueue(tmp_path / "retries.db")
+    from segue.pipeline.retries_postgres import PostgresRetryQueue
+
+    return PostgresRetryQueue(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def retry_queue(request, tmp_path):
-    queue = MemoryRetryQueue() if request.param == "memory" else SqliteRetryQueue(tmp_path / "retries.db")
+    queue = open_retry_queue(request.param, request, tmp_path)
     yield queue
     await queue.close()
 
