@@ -162,3 +162,65 @@ def test_a_router_killed_mid_load_and_one_joining_lose_nothing_and_keep_order(tm
         for server in started:
             server.stop()
         delete_stream(stream)
+
+
+def test_events_a_dead_router_parked_for_a_retry_are_delivered_by_the_next_one(tmp_path, config_database,
+                                                                               hook_server):  # noqa: F811
+    """Router A parks every event of a failing destination, then dies with its disk. The parked
+    events are in the shared queue (PostgreSQL), so router B, taking the partitions over, delivers
+    them all once the destination answers again, each user's in order."""
+    import shutil
+
+    import psycopg
+    from cryptography.fernet import Fernet
+
+    stream, secret = f"T{uuid.uuid4().hex[:12].upper()}", Fernet.generate_key().decode()
+    slow_retries = {"SEGUE_RETRY_BASE_SECONDS": "3", "SEGUE_RETRY_MAX_DELAY_SECONDS": "3"}
+
+    def node(name: str, role: str) -> ClusterNode:
+        server = ClusterNode(tmp_path, name, role, stream, config_database, secret)
+        server.shared.update(slow_retries)
+        return server
+
+    ingest, router_a, router_b = node("ingest", "ingest"), node("router-a", "router"), node("router-b", "router")
+    started = []
+    try:
+        for server in (ingest, router_a):
+            server.start()
+            started.append(server)
+        source = ingest.create_source("Parked", "python")
+        hook_server.default = 503
+        connect_webhook(ingest, source, hook_server.url + "/parked")
+        time.sleep(2 * LEASE_SECONDS)
+        client = Client(source["write_key"], host=ingest.url, sync_mode=True, max_retries=0)
+        for n in range(10):
+            for user in range(4):
+                client.track(f"u{user}", "Parked", {"n": n}, message_id=f"u{user}-{n}")
+
+        def parked() -> int:
+            with psycopg.connect(config_database) as connection:
+                return connection.execute("SELECT count(*) FROM parked").fetchone()[0]
+
+        deadline = time.monotonic() + 30
+        while parked() < 40:
+            assert time.monotonic() < deadline, f"router A parked {parked()} of 40 events"
+            time.sleep(0.2)
+        router_a.kill()
+        shutil.rmtree(router_a.data_dir)  # its disk is gone too
+        hook_server.default = 200
+        router_b.start()
+        started.append(router_b)
+        deadline = time.monotonic() + 60
+        while len(delivered := hook_server.bodies("/parked")) < 40:
+            assert time.monotonic() < deadline, f"{len(delivered)} of 40 parked events delivered"
+            time.sleep(0.2)
+        for user in range(4):
+            assert [body["properties"]["n"] for body in delivered if body["userId"] == f"u{user}"] == list(range(10))
+        deadline = time.monotonic() + 10
+        while parked():  # the last one is removed just after its answer
+            assert time.monotonic() < deadline, f"{parked()} delivered events still parked"
+            time.sleep(0.1)
+    finally:
+        for server in started:
+            server.stop()
+        delete_stream(stream)
