@@ -21,28 +21,23 @@ away had parked.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Protocol, TypeVar
+from typing import Protocol
 
-from segue.errors import StorageUnavailable
 from segue.log.sqlbatch import (
     LOOKUP_CHUNK,
-    connect,
     flatten,
     in_clause,
     pow2_chunks,
     rows_per_statement,
     values_clause,
 )
+from segue.pipeline.sqlstore import PostgresConnector, SqliteConnector, SqlOnOneThread
 
-T = TypeVar("T")
 Partitions = "frozenset[int] | None"  # the log partitions a router delivers; None: the whole log
 
 
@@ -201,17 +196,14 @@ INSERT_WIDTH = 13
 HEAD_OF_USER = "SELECT MIN(id) FROM parked WHERE instance_id = ? AND user_key = ? AND detached = 0"
 
 
-class SqlRetryQueue:
-    """The queue in SQL, every call on one dedicated thread. Subclasses connect (a connection
-    whose `execute` takes `?` placeholders), begin write transactions and name their errors."""
+class SqlRetryQueue(SqlOnOneThread):
+    """The queue in SQL (sqlstore.py: SQLite or PostgreSQL)."""
 
-    errors: tuple[type[BaseException], ...] = ()
-    least = "MIN"  # the two-argument minimum of the engine's SQL
+    what = "the retry queue"
 
-    def __init__(self, where: str) -> None:
-        self.where = where  # for error messages
-        self._db = None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-retries")
+    def __init__(self, connector: SqliteConnector | PostgresConnector) -> None:
+        super().__init__(connector, "segue-retries")
+        self.least = "LEAST" if connector.shared else "MIN"  # the two-argument minimum
         self._closed = False
 
     async def park(self, items: Sequence[ParkRequest]) -> None:
@@ -266,59 +258,16 @@ class SqlRetryQueue:
         """Release the connection (again: nothing happens); the queue cannot be used afterwards."""
         if not self._closed:
             self._closed = True
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
-            self._thread.shutdown(wait=True)
-
-    # What the engines do differently ---------------------------------------------------------
-
-    def _open(self):
-        """A new connection, its schema created."""
-        raise NotImplementedError
-
-    def _begin(self, db) -> None:
-        """Start a write transaction that concurrent writers wait on."""
-        raise NotImplementedError
+            await self._release()
 
     def _among(self, partitions: Partitions) -> tuple[str, tuple]:
-        """The WHERE clause (and its parameters) keeping the given partitions' events: none
-        here, see the module doc."""
-        return "", ()
-
-    def _lost(self) -> None:
-        """After an error: what to do with the connection (kept here)."""
-
-    # The rest is the same SQL ------------------------------------------------------------------
-
-    async def _call(self, function: Callable[..., T], *args) -> T:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
-        except self.errors as error:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._lost)
-            raise StorageUnavailable(f"the retry queue {self.where} failed: {error}") from error
-
-    def _connection(self):
-        if self._db is None:
-            self._db = self._open()
-        return self._db
-
-    def _close(self) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            try:
-                db.close()
-            except Exception:
-                pass  # closing is best effort: the connection may already be gone
-
-    @contextmanager
-    def _transaction(self) -> Iterator:
-        db = self._connection()
-        self._begin(db)
-        try:
-            yield db
-        except BaseException:
-            _rollback_quietly(db)
-            raise
-        db.execute("COMMIT")
+        """The WHERE clause (and its parameters) that keeps the given partitions' events: only
+        on a shared queue (see the module doc)."""
+        if partitions is None or not self.connector.shared:
+            return "", ()
+        if not partitions:
+            return " AND FALSE", ()
+        return f" AND log_partition IN {in_clause(len(partitions))}", tuple(sorted(partitions))
 
     def _fetch(self, sql: str, parameters: tuple) -> list[tuple]:
         return self._connection().execute(sql, parameters).fetchall()
@@ -367,31 +316,15 @@ class SqlRetryQueue:
 class SqliteRetryQueue(SqlRetryQueue):
     """One SQLite file in the node's data dir (WAL, synchronous=FULL)."""
 
-    errors = (sqlite3.Error,)
-
     def __init__(self, path: Path) -> None:
-        super().__init__(str(path))
+        super().__init__(SqliteConnector(path, "FULL", SCHEMA, upgrade=_add_partition_column))
         self.path = path
 
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = connect(self.path, "FULL")
-        for statement in SCHEMA:
-            db.execute(statement)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(parked)")}
-        if "log_partition" not in columns:  # a file from before partitions were kept
-            db.execute("ALTER TABLE parked ADD COLUMN log_partition INTEGER NOT NULL DEFAULT 0")
-        return db
 
-    def _begin(self, db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-
-
-def _rollback_quietly(db) -> None:
-    try:
-        db.execute("ROLLBACK")
-    except Exception:
-        pass  # the transaction is gone with the connection; the error that got us here stands
+def _add_partition_column(db: sqlite3.Connection) -> None:
+    """A file from before partitions were kept gets the column (its events: partition 0)."""
+    if "log_partition" not in {row[1] for row in db.execute("PRAGMA table_info(parked)")}:
+        db.execute("ALTER TABLE parked ADD COLUMN log_partition INTEGER NOT NULL DEFAULT 0")
 
 
 def _waiting(db, instance_id: str, users: set[str]) -> set[str]:

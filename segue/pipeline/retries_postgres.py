@@ -6,10 +6,10 @@ nobody retries what it parked. Here a parked event belongs to its log partition,
 router that parked it: whoever holds the partition retries it (`due(..., partitions=...)`), and
 holds that user's later events behind it, so per-user order survives a router's death.
 
-The SQL is SqlRetryQueue's (the connection takes SQLite's `?` placeholders). Every write
-transaction takes one advisory lock first: two routers may briefly both deliver a partition
-while it changes hands, and the `head` flags stay right only when parks and promotions of one
-user do not interleave.
+The SQL is SqlRetryQueue's. Every write transaction takes one advisory lock first
+(sqlstore.PostgresConnector): two routers may briefly both deliver a partition while it changes
+hands, and the `head` flags stay right only when parks and promotions of one user do not
+interleave.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import logging
 from pathlib import Path
 
 from segue.log.protocol import partition_for
-from segue.log.sqlbatch import in_clause
-from segue.pipeline.retries import Partitions, SqliteRetryQueue, SqlRetryQueue, park_again
-from segue.store.engine import libpq_conninfo
+from segue.pipeline.retries import SqliteRetryQueue, SqlRetryQueue, park_again
+from segue.pipeline.sqlstore import PostgresConnector
 
 log = logging.getLogger(__name__)
 ADOPT_BATCH = 1_000
@@ -40,52 +39,8 @@ SCHEMA = (
 class PostgresRetryQueue(SqlRetryQueue):
     """The `parked` table of the database at `url` (the config store's, `SEGUE_DATABASE_URL`)."""
 
-    least = "LEAST"
-
     def __init__(self, url: str) -> None:
-        import psycopg  # the `postgres` extra
-
-        super().__init__("on PostgreSQL")
-        self.errors = (psycopg.Error,)
-        self._conninfo = libpq_conninfo(url)
-
-    def _open(self) -> "_QmarkConnection":
-        import psycopg
-
-        connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
-        with connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))  # routers starting together
-            for statement in SCHEMA:
-                connection.execute(statement)
-        return _QmarkConnection(connection)
-
-    def _begin(self, db: "_QmarkConnection") -> None:
-        db.execute("BEGIN")
-        db.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_ID,))
-
-    def _among(self, partitions: Partitions) -> tuple[str, tuple]:
-        if partitions is None:
-            return "", ()
-        if not partitions:
-            return " AND FALSE", ()
-        return f" AND log_partition IN {in_clause(len(partitions))}", tuple(sorted(partitions))
-
-    def _lost(self) -> None:
-        """The connection may be broken: open a new one on the next call."""
-        self._close()
-
-
-class _QmarkConnection:
-    """A psycopg connection taking SQLite's `?` placeholders (the queue's SQL has no other `?`)."""
-
-    def __init__(self, connection) -> None:
-        self.connection = connection
-
-    def execute(self, sql: str, parameters=()):
-        return self.connection.execute(sql.replace("?", "%s"), parameters)
-
-    def close(self) -> None:
-        self.connection.close()
+        super().__init__(PostgresConnector(url, SCHEMA, LOCK_ID))
 
 
 async def adopt_local_queue(shared: SqlRetryQueue, path: Path, partitions: int) -> int:

@@ -33,7 +33,7 @@ from segue.pipeline.retries_postgres import PostgresRetryQueue, adopt_local_queu
 from segue.pipeline.instances import instance_config
 from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer
 from segue.pipeline.routing import InstanceConfig
-from segue.pipeline.stats import SqliteStatsStore
+from segue.pipeline.stats import PostgresStatsStore, SqliteStatsStore, SqlStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
 from segue.store.engine import is_postgres_url
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
@@ -45,15 +45,14 @@ HALT_SECONDS = 5.0  # how long a stopping worker may take to finish its turn bef
 RECENT_RECORDS = 10_000  # how far back a new instance's start is looked for (seconds of traffic)
 
 
-def open_delivery_stores(settings: Settings) -> tuple[SqlRetryQueue, SqliteStatsStore]:
-    """The retry queue and the delivery records: in `<data dir>/delivery/`, except the retry
-    queue when the config store is on PostgreSQL, where every router shares it."""
+def open_delivery_stores(settings: Settings) -> tuple[SqlRetryQueue, SqlStatsStore]:
+    """The retry queue and the delivery records: in the config store's database when it is
+    PostgreSQL (shared by every node), else in `<data dir>/delivery/`."""
+    if is_postgres_url(settings.database_url):
+        return PostgresRetryQueue(settings.database_url), PostgresStatsStore(settings.database_url)
     directory = settings.data_dir / "delivery"
     directory.mkdir(parents=True, exist_ok=True)
-    stats = SqliteStatsStore(directory / "stats.db")
-    if is_postgres_url(settings.database_url):
-        return PostgresRetryQueue(settings.database_url), stats
-    return SqliteRetryQueue(local_retries_path(settings)), stats
+    return SqliteRetryQueue(local_retries_path(settings)), SqliteStatsStore(directory / "stats.db")
 
 
 def local_retries_path(settings: Settings) -> Path:

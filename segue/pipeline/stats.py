@@ -9,24 +9,24 @@ Latency (receivedAt -> delivered) is a fixed-bucket histogram per minute: bucket
 under 1 ms, bucket b holds [1.25**(b-1), 1.25**b) ms. A percentile is reported as its
 bucket's geometric middle, within about 12% of the true value, and windows merge exactly.
 The last SAMPLES failures per instance are kept whole (what was sent and received, masked).
+
+Stored in the node's data dir (SQLite), or, when the config store is on PostgreSQL, in its
+database, where every router adds its counts and every app node reads them all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import sqlite3
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
 import orjson
 
-from segue.errors import StorageUnavailable
-from segue.log.sqlbatch import close_quietly, connect, rollback_quietly
+from segue.pipeline.sqlstore import PostgresConnector, SqliteConnector, SqlOnOneThread
 
 SAMPLES = 20
 RETENTION_MINUTES = 15 * 24 * 60
@@ -166,33 +166,50 @@ class MemoryStatsStore(_Buffer):
         pass
 
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS counts (instance_id TEXT, minute INTEGER, delivered INTEGER, retried INTEGER, "
-    "failed INTEGER, PRIMARY KEY (instance_id, minute)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS filtered (instance_id TEXT, minute INTEGER, reason TEXT, n INTEGER, "
-    "PRIMARY KEY (instance_id, minute, reason)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS latency (instance_id TEXT, minute INTEGER, bucket INTEGER, n INTEGER, "
-    "PRIMARY KEY (instance_id, minute, bucket)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS samples (id INTEGER PRIMARY KEY, instance_id TEXT, at REAL, sample BLOB)",
-    "CREATE INDEX IF NOT EXISTS samples_by_instance ON samples (instance_id, id)",
-)
-UPSERT_COUNTS = ("INSERT INTO counts VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET delivered = delivered + "
-                 "excluded.delivered, retried = retried + excluded.retried, failed = failed + excluded.failed")
-UPSERT_FILTERED = "INSERT INTO filtered VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
-UPSERT_LATENCY = "INSERT INTO latency VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
-TRIM_SAMPLES = ("DELETE FROM samples WHERE instance_id = ? AND id NOT IN "
-                f"(SELECT id FROM samples WHERE instance_id = ? ORDER BY id DESC LIMIT {SAMPLES})")
+def _statements(prefix: str, without_rowid: str, samples_schema: tuple[str, ...]) -> dict:
+    """The SQL of the statistics, its tables named `prefix` + counts, filtered, latency, samples
+    (the last one's schema differs most between engines: given whole)."""
+    counts, filtered, latency, samples = (prefix + name for name in ("counts", "filtered", "latency", "samples"))
+    return {
+        "schema": (
+            f"CREATE TABLE IF NOT EXISTS {counts} (instance_id TEXT, minute INTEGER, delivered INTEGER, "
+            f"retried INTEGER, failed INTEGER, PRIMARY KEY (instance_id, minute)){without_rowid}",
+            f"CREATE TABLE IF NOT EXISTS {filtered} (instance_id TEXT, minute INTEGER, reason TEXT, n INTEGER, "
+            f"PRIMARY KEY (instance_id, minute, reason)){without_rowid}",
+            f"CREATE TABLE IF NOT EXISTS {latency} (instance_id TEXT, minute INTEGER, bucket INTEGER, n INTEGER, "
+            f"PRIMARY KEY (instance_id, minute, bucket)){without_rowid}",
+            *samples_schema,
+        ),
+        "upsert_counts": (f"INSERT INTO {counts} VALUES (?, ?, ?, ?, ?) ON CONFLICT (instance_id, minute) DO UPDATE "
+                          f"SET delivered = {counts}.delivered + excluded.delivered, "
+                          f"retried = {counts}.retried + excluded.retried, failed = {counts}.failed + excluded.failed"),
+        "upsert_filtered": (f"INSERT INTO {filtered} VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, minute, reason) "
+                            f"DO UPDATE SET n = {filtered}.n + excluded.n"),
+        "upsert_latency": (f"INSERT INTO {latency} VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, minute, bucket) "
+                           f"DO UPDATE SET n = {latency}.n + excluded.n"),
+        "insert_sample": f"INSERT INTO {samples} (instance_id, at, sample) VALUES (?, ?, ?)",
+        "trim_samples": (f"DELETE FROM {samples} WHERE instance_id = ? AND id NOT IN "
+                         f"(SELECT id FROM {samples} WHERE instance_id = ? ORDER BY id DESC LIMIT {SAMPLES})"),
+        "sums": (f"SELECT COALESCE(SUM(delivered), 0), COALESCE(SUM(retried), 0), COALESCE(SUM(failed), 0) "
+                 f"FROM {counts} WHERE instance_id = ? AND minute >= ?"),
+        "filtered": f"SELECT reason, SUM(n) FROM {filtered} WHERE instance_id = ? AND minute >= ? GROUP BY reason",
+        "latency": f"SELECT bucket, SUM(n) FROM {latency} WHERE instance_id = ? AND minute >= ? GROUP BY bucket",
+        "samples": f"SELECT sample FROM {samples} WHERE instance_id = ? AND at >= ? ORDER BY id DESC LIMIT ?",
+        "minute_tables": (counts, filtered, latency),
+        "tables": (counts, filtered, latency, samples),
+    }
 
 
-class SqliteStatsStore(_Buffer):
-    """stats.db (WAL, synchronous=NORMAL: losing the last second of counts in a power cut is
-    acceptable); its reads and writes run on one thread of their own."""
+class SqlStatsStore(_Buffer, SqlOnOneThread):
+    """The statistics in SQL (sqlstore.py: SQLite or PostgreSQL)."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(clock)
-        self.path = path
-        self._db = None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="segue-stats")
+    what = "the delivery statistics"
+
+    def __init__(self, connector: SqliteConnector | PostgresConnector, sql: dict,
+                 clock: Callable[[], float] = time.time) -> None:
+        _Buffer.__init__(self, clock)
+        SqlOnOneThread.__init__(self, connector, "segue-stats")
+        self.sql = sql
         self._closed = False
         self._lock = asyncio.Lock()  # a summary never sees a batch that is half way to disk
         self._pruned_at = -math.inf
@@ -227,21 +244,14 @@ class SqliteStatsStore(_Buffer):
             await self._call(self._delete, instance_id)
 
     async def close(self) -> None:
-        """Flush, then release the file (again: nothing happens)."""
+        """Flush, then release the connection (again: nothing happens)."""
         if self._closed:
             return
         self._closed = True
         try:
             await self.flush()
         finally:
-            await asyncio.get_running_loop().run_in_executor(self._thread, close_quietly, self._db)
-            self._thread.shutdown(wait=True)
-
-    async def _call(self, function: Callable, *args):
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
-        except sqlite3.Error as error:
-            raise StorageUnavailable(f"the delivery statistics {self.path} failed: {error}") from error
+            await self._release()
 
     def _restore(self, pending: dict, samples: dict) -> None:
         """Put a batch that could not be written back in front of what came since."""
@@ -257,58 +267,73 @@ class SqliteStatsStore(_Buffer):
         self._pruned_at = self.clock()
         return int(self.clock() // 60) - RETENTION_MINUTES
 
-    def _connection(self):
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = connect(self.path, "NORMAL", cache_kib=2048)
-            for statement in SCHEMA:
-                db.execute(statement)
-            self._db = db
-        return self._db
-
     def _write(self, pending: dict[tuple[str, int], DeliveryStats], samples: dict, prune_before: int | None) -> None:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            _write_counts(db, pending)
-            _write_samples(db, samples)
+        with self._transaction() as db:
+            _write_counts(db, self.sql, pending)
+            _write_samples(db, self.sql, samples)
             if prune_before is not None:
-                for table in ("counts", "filtered", "latency"):
+                for table in self.sql["minute_tables"]:
                     db.execute(f"DELETE FROM {table} WHERE minute < ?", (prune_before,))
-            db.execute("COMMIT")
-        except BaseException:
-            rollback_quietly(db)
-            raise
 
     def _read(self, instance_id: str, since: float) -> tuple[DeliveryStats, list[dict]]:
-        db = self._connection()
+        db, sql = self._connection(), self.sql
         window = (instance_id, first_minute(since))
-        where = "WHERE instance_id = ? AND minute >= ?"
-        sums = db.execute(f"SELECT TOTAL(delivered), TOTAL(retried), TOTAL(failed) FROM counts {where}", window).fetchone()
-        stats = DeliveryStats(*(int(value) for value in sums))
-        stats.filtered.update(dict(db.execute(f"SELECT reason, SUM(n) FROM filtered {where} GROUP BY reason", window)))
-        stats.latency.update(dict(db.execute(f"SELECT bucket, SUM(n) FROM latency {where} GROUP BY bucket", window)))
-        rows = db.execute("SELECT sample FROM samples WHERE instance_id = ? AND at >= ? ORDER BY id DESC LIMIT ?",
-                          (instance_id, max(since, -1.0), SAMPLES))
+        stats = DeliveryStats(*(int(value) for value in db.execute(sql["sums"], window).fetchone()))
+        stats.filtered.update({reason: int(n) for reason, n in db.execute(sql["filtered"], window).fetchall()})
+        stats.latency.update({bucket: int(n) for bucket, n in db.execute(sql["latency"], window).fetchall()})
+        rows = db.execute(sql["samples"], (instance_id, max(since, -1.0), SAMPLES)).fetchall()
         return stats, [orjson.loads(sample) for (sample,) in rows]
 
     def _delete(self, instance_id: str) -> None:
-        db = self._connection()
-        for table in ("counts", "filtered", "latency", "samples"):
-            db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
+        with self._transaction() as db:
+            for table in self.sql["tables"]:
+                db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
 
 
-def _write_counts(db, pending: dict[tuple[str, int], DeliveryStats]) -> None:
-    db.executemany(UPSERT_COUNTS, [(*key, s.delivered, s.retried, s.failed) for key, s in pending.items()])
-    db.executemany(UPSERT_FILTERED, [(*key, reason, n) for key, s in pending.items() for reason, n in s.filtered.items()])
-    db.executemany(UPSERT_LATENCY, [(*key, bucket, n) for key, s in pending.items() for bucket, n in s.latency.items()])
+SQLITE_SQL = _statements("", " WITHOUT ROWID", (
+    "CREATE TABLE IF NOT EXISTS samples (id INTEGER PRIMARY KEY, instance_id TEXT, at REAL, sample BLOB)",
+    "CREATE INDEX IF NOT EXISTS samples_by_instance ON samples (instance_id, id)",
+))
 
 
-def _write_samples(db, samples: dict[str, deque]) -> None:
+class SqliteStatsStore(SqlStatsStore):
+    """stats.db in the node's data dir (WAL, synchronous=NORMAL: losing the last second of
+    counts in a power cut is acceptable)."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(SqliteConnector(path, "NORMAL", SQLITE_SQL["schema"], cache_kib=2048), SQLITE_SQL, clock)
+        self.path = path
+
+
+POSTGRES_LOCK_ID = 0x5E6E_0002  # pg_advisory_xact_lock key of the statistics' writes
+POSTGRES_SQL = _statements("delivery_", "", (
+    "CREATE TABLE IF NOT EXISTS delivery_samples (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "instance_id TEXT, at DOUBLE PRECISION, sample BYTEA)",
+    "CREATE INDEX IF NOT EXISTS delivery_samples_by_instance ON delivery_samples (instance_id, id)",
+))
+
+
+class PostgresStatsStore(SqlStatsStore):
+    """The `delivery_*` tables of the config store's PostgreSQL database, shared by every node:
+    each router adds its counts, and any app node shows them all."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(PostgresConnector(url, POSTGRES_SQL["schema"], POSTGRES_LOCK_ID), POSTGRES_SQL, clock)
+
+
+def _write_counts(db, sql: dict, pending: dict[tuple[str, int], DeliveryStats]) -> None:
+    """Upserts in key order: routers flushing the same minutes at once then lock rows in one order."""
+    keyed = sorted(pending.items())
+    db.executemany(sql["upsert_counts"], [(*key, s.delivered, s.retried, s.failed) for key, s in keyed])
+    db.executemany(sql["upsert_filtered"], sorted((*key, reason, n) for key, s in keyed for reason, n in s.filtered.items()))
+    db.executemany(sql["upsert_latency"], sorted((*key, bucket, n) for key, s in keyed for bucket, n in s.latency.items()))
+
+
+def _write_samples(db, sql: dict, samples: dict[str, deque]) -> None:
     rows = [(instance_id, at, _encoded(sample)) for instance_id, items in samples.items() for at, sample in items]
-    db.executemany("INSERT INTO samples (instance_id, at, sample) VALUES (?, ?, ?)", rows)
+    db.executemany(sql["insert_sample"], rows)
     for instance_id in samples:
-        db.execute(TRIM_SAMPLES, (instance_id, instance_id))
+        db.execute(sql["trim_samples"], (instance_id, instance_id))
 
 
 def _encoded(sample: dict) -> bytes:

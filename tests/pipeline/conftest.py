@@ -56,9 +56,20 @@ async def retry_queue(request, tmp_path):
     await queue.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def open_stats_store(kind: str, request, tmp_path, clock):
+    """A new, empty statistics store: in memory, a SQLite file, or a PostgreSQL schema of its own."""
+    if kind == "memory":
+        return MemoryStatsStore(clock)
+    if kind == "sqlite":
+        return SqliteStatsStore(tmp_path / "stats.db", clock)
+    from segue.pipeline.stats import PostgresStatsStore
+
+    return PostgresStatsStore(request.getfixturevalue("postgres_url"), clock)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def stats_store(request, tmp_path, clock):
-    store = MemoryStatsStore(clock) if request.param == "memory" else SqliteStatsStore(tmp_path / "stats.db", clock)
+    store = open_stats_store(request.param, request, tmp_path, clock)
     yield store
     await store.close()
 

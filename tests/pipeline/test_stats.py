@@ -1,7 +1,9 @@
-"""Delivery records: the same summaries from the memory twin and SQLite; flushes and windows."""
+"""Delivery records: the same summaries from the memory twin, SQLite and PostgreSQL; flushes and
+windows; on PostgreSQL, several routers' records summed for any node."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -172,3 +174,38 @@ async def test_a_sample_holding_a_vendors_response_headers_is_saved(stats_store)
     failures = (await stats_store.summary("dst_h"))["recentFailures"]
     assert {failure["messageId"] for failure in failures} == {"m2", "m3"}
     assert all(f["exchanges"][0]["response"]["headers"]["Content-Type"] == "application/json" for f in failures)
+
+
+async def test_every_routers_counts_add_up_where_any_node_reads_them(request, tmp_path, clock):
+    """On PostgreSQL, two routers record the same instance in the same minutes; a third store (an
+    app node of its own) sums both and lists both routers' failures."""
+    from tests.pipeline.conftest import open_stats_store
+
+    router_a, router_b, app = (open_stats_store("postgres", request, tmp_path, clock) for _ in range(3))
+    for n, router in enumerate((router_a, router_b)):
+        router.record_delivered("dst_a", 40.0, n=10)
+        router.record_retry("dst_a")
+        router.record_filtered("dst_a", "event filtered", n=2)
+        router.record_failed("dst_a", {"messageId": f"m{n}"})
+    await asyncio.gather(router_a.flush(), router_b.flush())
+    summary = await app.summary("dst_a")
+    assert (summary["delivered"], summary["retried"], summary["failed"]) == (20, 2, 2)
+    assert summary["filtered"] == {"event filtered": 4}
+    assert {sample["messageId"] for sample in summary["recentFailures"]} == {"m0", "m1"}
+    for store in (router_a, router_b, app):
+        await store.close()
+
+
+async def test_statistics_out_of_reach_stay_buffered_for_the_next_flush(request, tmp_path, clock):
+    from tests.pipeline.conftest import open_stats_store
+
+    store = open_stats_store("postgres", request, tmp_path, clock)
+    store.record_delivered("dst_a", 5.0)
+    await store.flush()
+    store._db.connection.close()  # as when PostgreSQL restarts
+    store.record_delivered("dst_a", 5.0)
+    with pytest.raises(StorageUnavailable, match="delivery statistics on PostgreSQL failed"):
+        await store.flush()
+    await store.flush()
+    assert (await store.summary("dst_a"))["delivered"] == 2
+    await store.close()
