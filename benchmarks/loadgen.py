@@ -70,6 +70,7 @@ class LoadResult:
 
     spec: LoadSpec
     samples: Samples
+    window: tuple[float, float] = (0.0, 0.0)  # the measured seconds (time.monotonic), after the warm-up
 
     @property
     def requests_per_second(self) -> float:
@@ -294,7 +295,7 @@ def run_load(spec: LoadSpec) -> LoadResult:
     for receiver, process in zip(pipes, processes):
         merged.merge(_receive(receiver))
         process.join()
-    return LoadResult(spec, merged)
+    return LoadResult(spec, merged, (t0 + spec.warmup, t0 + spec.warmup + spec.duration))
 
 
 def _receive(receiver) -> Samples:
