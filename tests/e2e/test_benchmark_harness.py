@@ -63,3 +63,34 @@ def test_closed_loop_counts_answers_across_workers(baseline):
     assert result.errors == 0
     assert result.samples.statuses[200] == len(result.samples.latencies) > 0
     assert result.events_per_second == result.requests_per_second * 100
+
+
+def test_the_cpu_sampler_sees_a_busy_process_and_an_idle_one():
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.cpu import CpuSampler
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"])
+    sleep = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    try:
+        with CpuSampler({"spin": lambda pid, name: pid == spin.pid, "sleep": lambda pid, name: pid == sleep.pid}) as sampler:
+            start = time.monotonic() + 0.5
+            time.sleep(2.0)
+        cores = sampler.cores(start, start + 1.2)
+    finally:
+        spin.wait()
+        sleep.wait()
+    assert 0.3 < cores["spin"] <= 1.1  # one core at most, whatever else the machine runs
+    assert cores["sleep"] < 0.05
+    assert cores["machine"] >= cores["spin"] * 0.9
+
+
+def test_the_ceiling_is_the_cores_over_what_one_process_kept_busy(monkeypatch):
+    from benchmarks.scaleout import Measured, ceiling
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert ceiling(Measured(10_000, {"ingest": 1.0, "nats": 0.25, "machine": 1.4})) == pytest.approx(2 / 1.4)
+    assert ceiling(Measured(10_000, {"ingest": 0.5, "nats": 0.1, "machine": 0.7})) == 2.0  # never over two processes
+    assert ceiling(Measured(0, {"ingest": 0.0, "nats": 0.0, "machine": 0.0})) == 0.0
