@@ -16,6 +16,7 @@ from segue.cli import (
     catalog,
     destinations,
     events,
+    log,
     server,
     sources,
     warehouses,
@@ -35,6 +36,7 @@ app.add_typer(destinations.app, name="destinations")
 app.add_typer(warehouses.app, name="warehouses")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(events.app, name="events")
+app.add_typer(log.app, name="log")
 app.add_typer(workspace.app, name="workspace")
 app.command("audit")(workspace.audit)
 app.add_typer(access.users_app, name="users")

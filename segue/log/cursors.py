@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from segue.log.sqlbatch import close_quietly, connect
+from segue.log.sqlbatch import close_quietly, connect, connect_read_only
 
 
 class CursorStore:
@@ -46,6 +46,11 @@ class CursorStore:
         with self._lock:
             return [row[0] for row in self._db.execute("SELECT name FROM cursors ORDER BY name")]
 
+    def all(self) -> dict[str, int]:
+        """Every registered consumer's cursor, by name."""
+        with self._lock:
+            return dict(self._db.execute("SELECT name, offset FROM cursors"))
+
     def save(self, name: str, offset: int) -> None:
         """Durably move a cursor forward (never back)."""
         with self._lock:
@@ -55,3 +60,14 @@ class CursorStore:
         """The lowest cursor of all registered consumers; None when there is none."""
         with self._lock:
             return self._db.execute("SELECT min(offset) FROM cursors").fetchone()[0]
+
+
+def read_cursors(path: Path) -> dict[str, int]:
+    """The cursors in the file at `path`, read without writing it (another process may own it)."""
+    if not path.exists():
+        return {}
+    connection = connect_read_only(path)
+    try:
+        return dict(connection.execute("SELECT name, offset FROM cursors"))
+    finally:
+        close_quietly(connection)

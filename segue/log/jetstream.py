@@ -147,6 +147,10 @@ class JetStreamLog:
     async def consumer_names(self) -> list[str]:
         return sorted(_name_of_key(key) for key in await self._cursor_keys())
 
+    async def cursors(self) -> dict[str, int]:
+        loaded = {_name_of_key(key): await self.load_cursor(_name_of_key(key)) for key in await self._cursor_keys()}
+        return {name: cursor or 0 for name, cursor in loaded.items()}
+
     async def load_cursor(self, name: str) -> int | None:
         """The stored cursor of `name`, None when not registered."""
         from nats.js.errors import KeyNotFoundError
@@ -204,11 +208,11 @@ class JetStreamLog:
 
     async def prune(self) -> int:
         """Purge what every consumer passed and retention allows (below the first record kept)."""
-        cursors = [await self.load_cursor(_name_of_key(key)) for key in await self._cursor_keys()]
+        cursors = await self.cursors()
         state = (await self._js.stream_info(self.stream)).state
         if not state.messages:
             return 0
-        floor = min((cursor or 0 for cursor in cursors), default=state.last_seq)
+        floor = min(cursors.values(), default=state.last_seq)
         cutoff_ms = (self._clock() - self.retention_min_seconds) * 1000
         keep_from = await self._first_newer_than(state.first_seq, min(floor, state.last_seq), cutoff_ms)
         if keep_from <= state.first_seq:

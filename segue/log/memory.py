@@ -67,6 +67,9 @@ class MemoryLog:
     async def consumer_names(self) -> list[str]:
         return sorted(self._cursors)
 
+    async def cursors(self) -> dict[str, int]:
+        return dict(self._cursors)
+
     async def head_offset(self) -> int:
         """The newest stored offset (0 when empty)."""
         return self.head.head

@@ -106,6 +106,10 @@ class EventLog(Protocol):
     async def consumer_names(self) -> list[str]:
         """Every registered consumer (durable: also those registered by an earlier process)."""
 
+    async def cursors(self) -> dict[str, int]:
+        """Every registered consumer's cursor (its last acknowledged offset), by name; read
+        only (a read-only log answers it too)."""
+
     async def head_offset(self) -> int:
         """The newest stored offset (0 when empty): every record up to it is readable."""
 

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from segue.errors import StorageUnavailable
 from segue.log.consumers import HeadWatch, LogConsumer, LogStats, check_partition, same_partition
-from segue.log.cursors import CursorStore
+from segue.log.cursors import CursorStore, read_cursors
 from segue.log.dedup_store import SqliteDedup
 from segue.log.protocol import Entry, Record
 from segue.log.reader import SegmentReader
@@ -123,6 +123,11 @@ class SqliteLog:
 
     async def consumer_names(self) -> list[str]:
         return await asyncio.to_thread(self._cursors.names)
+
+    async def cursors(self) -> dict[str, int]:
+        if self.read_only:
+            return await asyncio.to_thread(read_cursors, self._cursors.path)
+        return await asyncio.to_thread(self._cursors.all)
 
     async def head_offset(self) -> int:
         """The newest stored offset (0 when empty)."""

@@ -35,9 +35,9 @@ class Segue:
         [item] = self.json_lines(*args, input=input)
         return item
 
-    def fails(self, *args: str, input: str | None = None) -> str:
+    def fails(self, *args: str, input: str | None = None, env: dict | None = None) -> str:
         """stderr of a command that must end with one red `error:` line and exit status 1."""
-        result = self(*args, input=input)
+        result = self(*args, input=input, env=env)
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.output

@@ -100,6 +100,18 @@ async def test_consumers_have_independent_cursors(open_log):
     assert log.consumer("fast") is fast
 
 
+async def test_cursors_lists_every_registered_consumer_and_what_it_acknowledged(open_log):
+    log = await open_log()
+    await log.append(entries(5))
+    assert await log.cursors() == {}
+    await log.consumer("fast").ack(4)
+    log.consumer("new")
+    await log.consumer("late", start_at_head=True).committed()
+    assert await log.cursors() == {"fast": 4, "new": 0, "late": 5}
+    await log.remove_consumer("new")
+    assert await log.cursors() == {"fast": 4, "late": 5}
+
+
 async def test_fetch_continues_after_the_last_fetch_and_rewind_goes_back_to_the_cursor(open_log):
     log = await open_log()
     await log.append(entries(6))
