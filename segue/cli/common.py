@@ -122,6 +122,15 @@ def control_plane(data_dir: Path | None, database_url: str | None) -> Iterator[A
         yield ControlPlane(store, allow_private_destinations=settings.allow_private_destinations)
 
 
+def switch_child(kind: str, instance: str, child_id: str, enabled: bool, as_json: bool, data_dir: Path | None,
+                 database_url: str | None) -> None:
+    """Enable or disable a destination's filter or mapping (`kind`), then report it."""
+    with control_plane(data_dir, database_url) as plane:
+        view = getattr(plane, f"update_{kind}")(operator(), instance, child_id, enabled=enabled)
+    label = view.get("title") or view.get("name")
+    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} {kind} {bold(label)}.")
+
+
 def operator() -> Any:
     """The actor every CLI change is made as: `OPERATOR`, a workspace owner."""
     from segue.control import OPERATOR

@@ -35,6 +35,7 @@ from segue.cli.common import (
     print_json_lines,
     report,
     say,
+    switch_child,
 )
 from segue.errors import ConfigError
 
@@ -150,7 +151,7 @@ def enable(
     instance: InstanceId, filter_id: FilterId, as_json: JsonFlag = False, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Apply a filter again."""
-    _set_enabled(instance, filter_id, True, as_json, data_dir, database_url)
+    switch_child("filter", instance, filter_id, True, as_json, data_dir, database_url)
 
 
 @app.command("disable")
@@ -158,13 +159,7 @@ def disable(
     instance: InstanceId, filter_id: FilterId, as_json: JsonFlag = False, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Stop applying a filter but keep it."""
-    _set_enabled(instance, filter_id, False, as_json, data_dir, database_url)
-
-
-def _set_enabled(instance: str, filter_id: str, enabled: bool, as_json: bool, data_dir, database_url) -> None:
-    with control_plane(data_dir, database_url) as plane:
-        view = plane.update_filter(operator(), instance, filter_id, enabled=enabled)
-    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} filter {bold(view['title'])}.")
+    switch_child("filter", instance, filter_id, False, as_json, data_dir, database_url)
 
 
 @app.command("delete")

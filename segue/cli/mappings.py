@@ -38,6 +38,7 @@ from segue.cli.common import (
     report,
     say,
     shorten,
+    switch_child,
 )
 from segue.errors import ConfigError
 
@@ -130,7 +131,7 @@ def enable(
     instance: InstanceId, mapping_id: MappingId, as_json: JsonFlag = False, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Run a mapping again."""
-    _set_enabled(instance, mapping_id, True, as_json, data_dir, database_url)
+    switch_child("mapping", instance, mapping_id, True, as_json, data_dir, database_url)
 
 
 @app.command("disable")
@@ -138,13 +139,7 @@ def disable(
     instance: InstanceId, mapping_id: MappingId, as_json: JsonFlag = False, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Stop running a mapping but keep it (events only it matched are then not sent)."""
-    _set_enabled(instance, mapping_id, False, as_json, data_dir, database_url)
-
-
-def _set_enabled(instance: str, mapping_id: str, enabled: bool, as_json: bool, data_dir, database_url) -> None:
-    with control_plane(data_dir, database_url) as plane:
-        view = plane.update_mapping(operator(), instance, mapping_id, enabled=enabled)
-    report(view, as_json, f"{'Enabled' if enabled else 'Disabled'} mapping {bold(view['name'])}.")
+    switch_child("mapping", instance, mapping_id, False, as_json, data_dir, database_url)
 
 
 @app.command("delete")
