@@ -3,7 +3,8 @@
 Spec 3.8: the destination must accept historical timestamps (`Destination.replay`); the target
 may be disabled; routing is the router's (`route`: filters and mappings still apply) except
 that the original `integrations` object is dropped (`context.consent` stays). Requests go
-through the delivery `Sender`, paced at `replay_rate_limit` (or the vendor's lower limit). A
+through the delivery `Sender`, paced at `replay_rate_limit` (or the vendor's lower limit), in
+batches of the vendor's size when the destination has a batch call (as live delivery). A
 retryable answer is tried again a few times with backoff, then counted as failed; a replay
 never parks events in the live worker's retry queue. `ReplayJobs` runs replays in background
 threads and keeps their reports in `<data dir>/replays/<id>.json`.
@@ -28,7 +29,7 @@ from segue.errors import NotFound
 from segue.pipeline.archive import epoch_ms, iter_archive
 from segue.pipeline.delivery import Backoff, Outcome, Sender, redactor
 from segue.pipeline.http import HttpClient
-from segue.pipeline.routing import InstanceConfig, route
+from segue.pipeline.routing import Decision, InstanceConfig, batch_requests, route
 from segue.pipeline.transports import Transports
 from segue.pipeline.worker import user_key
 
@@ -129,29 +130,68 @@ class Replayer:
             self.on_progress(self.report)
 
     async def _send_chunk(self, chunk: list[dict]) -> None:
+        if self.config.batching:
+            return await self._send_batches([replayed(event) for event in chunk])
         by_user: dict[str, list[dict]] = {}
         for event in chunk:
             by_user.setdefault(user_key(event), []).append(replayed(event))
         await asyncio.gather(*(self._send_in_order(events) for events in by_user.values()))
+
+    async def _send_batches(self, events: list[dict]) -> None:
+        """A destination with a batch call gets the chunk in batches of its size, as the live
+        worker sends; an event counts as delivered once every part of it was."""
+        parts: list[tuple[int, dict]] = []  # (the event's position, what the batch call gets)
+        for position, event in enumerate(events):
+            decision = self._decided(event)
+            if decision is not None:
+                parts.extend((position, sendable) for sendable in decision.batch_events)
+        size = self.config.destination.batch_size or len(parts) or 1
+        failures: dict[int, str] = {}  # position -> why
+        await asyncio.gather(*(self._send_batch(parts[first:first + size], failures)
+                               for first in range(0, len(parts), size)))
+        for position in dict.fromkeys(position for position, _ in parts):
+            self.report.sent += 1
+            if position in failures:
+                self._fail(events[position], failures[position])
+            else:
+                self.report.delivered += 1
+
+    async def _send_batch(self, parts: list[tuple[int, dict]], failures: dict[int, str]) -> None:
+        kept, requests, refused = batch_requests(self.config, [sendable for _, sendable in parts])
+        for index, reason in refused.items():
+            failures.setdefault(parts[index][0], reason)
+        if requests:
+            outcome = await self._send_with_retries(requests)
+            if outcome.kind != "delivered":
+                for index in kept:
+                    failures.setdefault(parts[index][0], _described(outcome))
 
     async def _send_in_order(self, events: list[dict]) -> None:
         for event in events:
             await self._deliver(event)
 
     async def _deliver(self, event: dict) -> None:
-        self.report.read += 1
-        decision = route(event, self.config)
-        if decision.filtered:
-            self.report.filtered += 1
+        decision = self._decided(event)
+        if decision is None:
             return
-        if decision.failed:
-            return self._fail(event, decision.failed)
         self.report.sent += 1
         outcome = await self._send_with_retries(decision.requests)
         if outcome.kind == "delivered":
             self.report.delivered += 1
         else:
             self._fail(event, _described(outcome))
+
+    def _decided(self, event: dict) -> Decision | None:
+        """The routing decision, or None when the event was filtered or failed (and counted)."""
+        self.report.read += 1
+        decision = route(event, self.config)
+        if decision.filtered:
+            self.report.filtered += 1
+        elif decision.failed:
+            self._fail(event, decision.failed)
+        else:
+            return decision
+        return None
 
     async def _send_with_retries(self, requests: list) -> Outcome:
         for attempt in range(1, ATTEMPTS + 1):

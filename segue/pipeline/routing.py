@@ -62,6 +62,11 @@ class InstanceConfig:
     filters: tuple[Mapping, ...] = ()  # enabled Destination Filters (Business plan only)
     mappings: tuple[CompiledMapping, ...] = ()  # in order; none: each event to its method's translation
 
+    @property
+    def batching(self) -> bool:
+        """Send in batches: the destination has a batch call, and its settings do not turn it off."""
+        return self.destination.batch is not None and getattr(self.settings, "enable_batching", True)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -75,6 +80,30 @@ class Decision:
     # With mappings: (action, merged event) per matching mapping, in order, the inputs of
     # `requests` (a batch call should take these events, not `event`). Empty without mappings.
     mapped: tuple[tuple[str, dict], ...] = ()
+
+    @property
+    def batch_events(self) -> list:
+        """What a batch call gets for this event: one per matching mapping, else the event."""
+        return [merged for _, merged in self.mapped] if self.mapped else [self.event]
+
+
+def batch_requests(instance: InstanceConfig, events: list) -> tuple[list[int], list[Request], dict[int, str]]:
+    """The batch call's requests for `events`: (positions sent, requests, refused). When the call
+    refuses an event, that event alone is left out (refused: position -> why) and the others go
+    in a batch without it."""
+    batch, settings = instance.destination.batch, instance.settings
+    try:
+        return list(range(len(events))), batch(events, settings), {}
+    except InvalidMessage:
+        pass
+    refused = {}
+    for position, event in enumerate(events):
+        try:
+            batch([event], settings)
+        except InvalidMessage as error:
+            refused[position] = f"{instance.destination.name} cannot take this event: {error.message}"
+    kept = [position for position in range(len(events)) if position not in refused]
+    return kept, (batch([events[position] for position in kept], settings) if kept else []), refused
 
 
 def wanted_by_integrations(event: Mapping, name: str) -> bool:

@@ -18,7 +18,6 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from segue.config import Settings
-from segue.errors import InvalidMessage
 from segue.log.protocol import Record
 from segue.pipeline.delivery import (
     Backoff,
@@ -28,7 +27,7 @@ from segue.pipeline.delivery import (
     mask_exchange,
 )
 from segue.pipeline.retries import Parked, ParkRequest
-from segue.pipeline.routing import Decision, InstanceConfig, route
+from segue.pipeline.routing import Decision, InstanceConfig, batch_requests, route
 
 log = logging.getLogger(__name__)
 FETCH_LIMIT = 1_000
@@ -112,18 +111,13 @@ class InstanceWorker:
                 by_user.setdefault(user_key(event), []).append((record, event))
         waiting = await self.retries.waiting_users(self.config.id, by_user.keys())
         parks: list[ParkRequest] = []
-        if self._batching:
+        if self.config.batching:
             await self._deliver_batch(by_user, waiting, parks)
         else:
             await self._deliver_chains(by_user, waiting, parks)
         if parks:
             await self.retries.park(list({park.offset: park for park in parks}.values()))  # once per event
         await self.consumer.ack(records[-1].offset)
-
-    @property
-    def _batching(self) -> bool:
-        """Batch when the destination has a batch call, unless its settings turn batching off."""
-        return self.config.destination.batch is not None and getattr(self.config.settings, "enable_batching", True)
 
     async def _deliver_batch(self, by_user: dict, waiting: set, parks: list[ParkRequest]) -> None:
         """Route every event, then send the sendable ones in batches of the destination's size."""
@@ -156,32 +150,17 @@ class InstanceWorker:
             self._count(outcome, event, exchanges, record.received_at_ms)
 
     def _batch_requests(self, chunk: list) -> tuple[list, list]:
-        """The batch call's requests; when it refuses an event, that event alone fails (counted
-        with the reason) and the others go in a batch without it."""
-        batch, settings = self.config.destination.batch, self.config.settings
-        try:
-            return chunk, batch([event for _, event, _ in chunk], settings)
-        except InvalidMessage:
-            sendable = [item for item in chunk if self._batchable(item)]
-            return sendable, (batch([event for _, event, _ in sendable], settings) if sendable else [])
-
-    def _batchable(self, item: tuple) -> bool:
-        _, event, _ = item
-        try:
-            self.config.destination.batch([event], self.config.settings)
-        except InvalidMessage as error:
-            reason = f"{self.config.destination.name} cannot take this event: {error.message}"
-            self.stats.record_failed(self.config.id, self._failure(event, [], reason, None))
-            return False
-        return True
+        """The batch call's requests; an event it refuses fails alone (counted with the reason)."""
+        kept, requests, refused = batch_requests(self.config, [event for _, event, _ in chunk])
+        for position, reason in refused.items():
+            self.stats.record_failed(self.config.id, self._failure(chunk[position][1], [], reason, None))
+        return [chunk[position] for position in kept], requests
 
     def _routed(self, event: dict) -> list[dict]:
         """The events the destination's batch call gets for this one (one per matching mapping);
         none when it was filtered or failed (and counted)."""
         decision = self._decide(event)
-        if decision is None:
-            return []
-        return [merged for _, merged in decision.mapped] if decision.mapped else [decision.event]
+        return [] if decision is None else decision.batch_events
 
     async def _deliver_chains(self, by_user: dict, waiting: set, parks: list[ParkRequest]) -> None:
         """Each user's events in order; as many users at once as the sender has slots.

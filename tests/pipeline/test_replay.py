@@ -96,6 +96,45 @@ async def test_retryable_answers_are_retried_and_failures_reported(business):
     assert [failure["messageId"] for failure in report.failures] == [stored[1]["messageId"]]
 
 
+async def test_a_destination_with_a_batch_call_gets_batches_retried_whole(business):
+    world = business
+    hook = world.webhook("/batch", enabled=False, enableBatching=True)
+    world.plane.create_filter(OPERATOR, hook["id"], title="No secrets", condition='event = "Secret"',
+                              actions=[{"type": "DROP"}])
+    world.server.script("/batch", [503])  # the first batch request: retried, then delivered
+    stored = await archive(world, *({"minute": 1 + n, "event": "Secret" if n == 3 else f"Viewed {n}"} for n in range(8)))
+    report = await replay(world, hook)
+    assert (report.read, report.sent, report.delivered, report.filtered, report.failed) == (8, 7, 7, 1, 0)
+    arrays = world.server.bodies("/batch")
+    assert all(isinstance(body, list) for body in arrays) and len(arrays) == 1, "one batch, sent once it was taken"
+    assert [item["messageId"] for item in arrays[0]] == [event["messageId"] for n, event in enumerate(stored) if n != 3]
+
+
+async def test_an_event_the_batch_call_refuses_fails_alone_in_a_replay(business):
+    world = business
+    forward = world.plane.create_destination(
+        OPERATOR, source=world.source["id"], slug="segment-forwarding", name="forward",
+        settings={"host": world.server.url, "writeKey": "downstream-key"}, enabled=False)
+    stored = await archive(world, {"event": "small 1"}, {"event": "huge", "properties": {"blob": "x" * 40_000}},
+                           {"event": "small 2"})
+    report = await replay(world, forward)
+    assert (report.read, report.sent, report.delivered, report.failed) == (3, 2, 2, 1)  # refused before sending
+    assert report.failures[0]["messageId"] == stored[1]["messageId"]
+    assert "cannot take this event" in report.failures[0]["message"]
+    [body] = world.server.bodies("/v1/batch")
+    assert [item["messageId"] for item in body["batch"]] == [stored[0]["messageId"], stored[2]["messageId"]]
+
+
+async def test_a_batch_that_keeps_failing_fails_each_of_its_events(business):
+    world = business
+    hook = world.webhook("/batch", enabled=False, enableBatching=True)
+    world.server.script("/batch", [500] * 10)
+    await archive(world, {"minute": 1}, {"minute": 2})
+    report = await replay(world, hook)
+    assert (report.sent, report.delivered, report.failed, report.status) == (2, 0, 2, "succeeded")
+    assert "500" in report.failures[0]["message"]
+
+
 async def test_replay_needs_the_business_plan_and_a_sensible_range(world):
     hook = world.webhook(enabled=False)
     for plan in ("free", "team"):

@@ -171,3 +171,22 @@ def test_every_built_in_destinations_presets_compile_and_name_its_actions(name):
     compiled = compile_mappings(mapping(p.name, p.trigger, p.action, dict(p.fields)) for p in destination.presets)
     assert compiled and all(item.error is None and item.action in destination.translations for item in compiled)
     assert {item.action for item in compiled} == set(destination.methods)
+
+
+def test_batch_requests_leave_out_only_the_events_the_batch_call_refuses():
+    from dataclasses import replace
+
+    from segue.pipeline.routing import batch_requests
+
+    def batch(events: list, settings) -> list:
+        if any(event.get("refuse") for event in events):
+            raise InvalidMessage("too odd")
+        return [Request("POST", "https://vendor.example/batch", body=orjson.dumps([event["n"] for event in events]))]
+
+    instance = InstanceConfig("dst_1", "src_1", replace(webhook.DESTINATION, batch=batch), SimpleNamespace())
+    events = [{"n": 0}, {"n": 1, "refuse": True}, {"n": 2}, {"n": 3, "refuse": True}]
+    kept, requests, refused = batch_requests(instance, events)
+    assert kept == [0, 2] and [orjson.loads(request.body) for request in requests] == [[0, 2]]
+    assert set(refused) == {1, 3} and "cannot take this event: too odd" in refused[1]
+    assert batch_requests(instance, [{"n": 5}]) == ([0], batch([{"n": 5}], None), {})
+    assert batch_requests(instance, [{"n": 6, "refuse": True}])[:2] == ([], [])
