@@ -22,9 +22,10 @@ from segue.config import Settings
 from segue.control import OPERATOR, ControlPlane
 from segue.log import open_log
 from segue.log.protocol import Entry
-from segue.pipeline.retries import SqliteRetryQueue
+from segue.pipeline.retries import SqliteRetryQueue, SqlRetryQueue
+from segue.pipeline.retries_postgres import PostgresRetryQueue
 from segue.pipeline.router import Router
-from segue.pipeline.stats import SqliteStatsStore
+from segue.pipeline.stats import PostgresStatsStore, SqliteStatsStore, SqlStatsStore
 from segue.store import Store
 from tests.clock import FakeClock
 from tests.pipeline.scripted_server import Received, ScriptedServer
@@ -86,8 +87,8 @@ class DeliveryWorld:
     store: Store
     plane: ControlPlane
     log: object
-    retries: SqliteRetryQueue
-    stats: SqliteStatsStore
+    retries: SqlRetryQueue
+    stats: SqlStatsStore
     source: dict
     router: Router | None = None
     servers: list[ClockedServer] = field(default_factory=list)
@@ -146,8 +147,10 @@ class DeliveryWorld:
 
 
 @contextlib.asynccontextmanager
-async def delivery_world(tmp_path, **settings_overrides):
-    """A DeliveryWorld in `tmp_path`; stops the router and closes every store on exit."""
+async def delivery_world(tmp_path, shared_url: str | None = None, **settings_overrides):
+    """A DeliveryWorld in `tmp_path`, its retry queue and statistics in SQLite files, or in the
+    PostgreSQL database at `shared_url` (a cluster's); stops the router and closes every store
+    on exit."""
     clock = FakeClock.from_now()
     settings = Settings.load(environ={}, data_dir=tmp_path / "data", log_writer_process=False,
                              allow_private_destinations=True, config_poll_seconds=0.05, **settings_overrides)
@@ -156,8 +159,12 @@ async def delivery_world(tmp_path, **settings_overrides):
     event_log = open_log(settings)
     await event_log.start()
     delivery = tmp_path / "data" / "delivery"
-    world = DeliveryWorld(settings, clock, store, plane, event_log, SqliteRetryQueue(delivery / "retries.db"),
-                          SqliteStatsStore(delivery / "stats.db", clock), plane.create_source(OPERATOR, "Web", "javascript"))
+    if shared_url is None:
+        retries, stats = SqliteRetryQueue(delivery / "retries.db"), SqliteStatsStore(delivery / "stats.db", clock)
+    else:
+        retries, stats = PostgresRetryQueue(shared_url), PostgresStatsStore(shared_url, clock)
+    world = DeliveryWorld(settings, clock, store, plane, event_log, retries, stats,
+                          plane.create_source(OPERATOR, "Web", "javascript"))
     try:
         yield world
     finally:

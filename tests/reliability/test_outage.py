@@ -136,6 +136,42 @@ async def test_a_destination_down_for_hours_gets_everything_once_and_in_order_af
         assert healthy_summary["latencyMs"]["p95"] < 1_000 < HOUR * 1_000 < failing_summary["latencyMs"]["p50"]
 
 
+# The shared retry queue out of reach (a cluster's PostgreSQL) ---------------------------------------
+
+
+async def test_the_shared_retry_queue_out_of_reach_pauses_delivery_and_loses_nothing(tmp_path, postgres_url):
+    """Retries parked in PostgreSQL; then PostgreSQL goes away while events keep coming: the
+    router acknowledges nothing it could not park or check, and once PostgreSQL is back every
+    event arrives exactly once, each user's in order."""
+    forwarder = Forwarder(POSTGRES)
+    await forwarder.open()
+    shared_url = postgres_url.replace(f":{POSTGRES[1]}/", f":{forwarder.port}/", 1)
+    try:
+        async with delivery_world(tmp_path, shared_url, user_hold_seconds=LONG_HOLD) as world:
+            failing, server = world.webhook("failing")
+            server.down = True
+            await world.start_router()
+            sent = await world.send(USERS, "before")
+            await advance(world, STEP, failing)
+            assert await world.retries.count(failing["id"]) == len(USERS)
+            cursor = await world.router.workers[failing["id"]].consumer.committed()
+            await forwarder.close()  # PostgreSQL out of reach
+            sent += await world.send(USERS, "during")
+            world.clock.advance(HOUR)
+            await asyncio.sleep(2.5)  # the worker's turns fail meanwhile (one a second, real time)
+            assert await world.router.workers[failing["id"]].consumer.committed() == cursor, "acknowledged unparked events"
+            server.down = False
+            await forwarder.open()
+
+            async def all_delivered() -> bool:
+                return len(server.delivered()) == len(sent) and await world.retries.count(failing["id"]) == 0
+
+            await drain(world, all_delivered, failing)
+            assert_exactly_once_in_order(server.delivered(), sent)
+    finally:
+        await forwarder.close()
+
+
 # A destination down for longer than the retry window ------------------------------------------------
 
 WINDOW = 4 * HOUR  # Segment's retry window
