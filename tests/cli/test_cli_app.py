@@ -34,6 +34,7 @@ EXPECTED_COMMANDS = {
     "sources create", "sources list", "sources show", "sources rename", "sources rotate-key",
     "sources disable", "sources enable", "sources delete",
     "events list",
+    "log cursors", "log forget-node",
     "catalog list", "catalog show", "catalog docs", "catalog warehouses",
     "destinations create", "destinations list", "destinations show", "destinations update",
     "destinations enable", "destinations disable", "destinations delete", "destinations test", "destinations delivery",
@@ -73,7 +74,8 @@ def test_every_option_and_argument_has_help(path, command):
 
 
 GROUPS = (
-    "sources", "destinations", "destinations filters", "destinations mappings", "warehouses", "catalog", "events", "workspace",
+    "sources", "destinations", "destinations filters", "destinations mappings", "warehouses", "catalog", "events", "log",
+    "workspace",
     "users", "tokens", "secret-key",
 )
 
