@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +67,34 @@ async def end_task(task: asyncio.Task, within: float) -> None:
     """Wait up to `within` seconds for a task that was asked to stop, then cancel it."""
     if not (await asyncio.wait({task}, timeout=within))[0]:
         await cancel_tasks(task)
+
+
+REPEAT_LOG_SECONDS = 60.0
+
+
+class RepeatedFailure:
+    """Logs a failure that a background loop keeps retrying without flooding the journal: the
+    first one with its traceback, then one line at most every REPEAT_LOG_SECONDS while it
+    lasts, and one line when the loop succeeds again (a router retrying each second while
+    PostgreSQL is down would otherwise log a traceback a second)."""
+
+    def __init__(self, logger: logging.Logger, what: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger, self.what, self.clock = logger, what, clock
+        self.failures = 0
+        self._logged_at = -math.inf
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        now = self.clock()
+        if self.failures == 1:
+            self.logger.error("could not %s; retrying", self.what, exc_info=error)
+        elif now - self._logged_at >= REPEAT_LOG_SECONDS:
+            self.logger.error("still could not %s (%d failures so far): %s", self.what, self.failures, error)
+        else:
+            return
+        self._logged_at = now
+
+    def succeeded(self) -> None:
+        if self.failures:
+            self.logger.warning("could %s again after %d failure(s)", self.what, self.failures)
+        self.failures, self._logged_at = 0, -math.inf

@@ -98,3 +98,23 @@ async def test_carry_on_logs_an_error_and_the_loop_goes_on_but_a_cancellation_go
     assert task.cancelled() and turns == 2
     assert "could not renew the leases" in caplog.text and "NATS went away" in caplog.text
     assert "did not stop when cancelled" not in caplog.text
+
+
+def test_a_repeated_failure_is_logged_first_whole_then_once_a_minute_and_when_it_ends(caplog):
+    from tests.clock import FakeClock
+
+    clock = FakeClock()
+    trouble = tasks.RepeatedFailure(logging.getLogger("loop"), "deliver to dst_a", clock=clock)
+    with caplog.at_level(logging.WARNING, logger="loop"):
+        for _ in range(120):  # two minutes of failures, one a second
+            trouble.failed(ConnectionError("PostgreSQL is out of reach"))
+            clock.advance(1)
+        trouble.succeeded()
+        trouble.succeeded()  # nothing more to say
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        "could not deliver to dst_a; retrying",
+        "still could not deliver to dst_a (61 failures so far): PostgreSQL is out of reach",
+        "could deliver to dst_a again after 120 failure(s)",
+    ]
+    assert caplog.records[0].exc_info is not None and caplog.records[1].exc_info is None

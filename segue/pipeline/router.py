@@ -37,7 +37,7 @@ from segue.pipeline.stats import PostgresStatsStore, SqliteStatsStore, SqlStatsS
 from segue.store.changes import ChangeFeed, follow_changes
 from segue.store.engine import is_postgres_url
 from segue.pipeline.worker import CONSUMER_PREFIX, InstanceWorker, consumer_name
-from segue.tasks import cancel_tasks, carry_on, end_task
+from segue.tasks import RepeatedFailure, cancel_tasks, carry_on, end_task
 
 log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
@@ -282,12 +282,15 @@ class Router:
             await self.reconcile()
 
     async def _flush_stats(self) -> None:
+        trouble = RepeatedFailure(log, "save delivery statistics")  # they stay buffered meanwhile
         while True:
             await asyncio.sleep(STATS_FLUSH_SECONDS)
             try:
                 await self.stats.flush()
-            except Exception:
-                log.exception("could not save delivery statistics")
+            except Exception as error:
+                trouble.failed(error)
+            else:
+                trouble.succeeded()
 
 
 def _epoch_ms(moment: datetime) -> int:

@@ -28,6 +28,7 @@ from segue.pipeline.delivery import (
 )
 from segue.pipeline.retries import Parked, ParkRequest
 from segue.pipeline.routing import Decision, InstanceConfig, batch_requests, route
+from segue.tasks import RepeatedFailure
 
 log = logging.getLogger(__name__)
 FETCH_LIMIT = 1_000
@@ -71,15 +72,18 @@ class InstanceWorker:
         self.stopping = False  # set by the router: finish the current turn, then return
 
     async def run(self) -> None:
+        trouble = RepeatedFailure(log, f"deliver to {self.config.id}")
         while not self.stopping:
             try:
                 await self.step()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # one bad turn must not end delivery; the log keeps the events
-                log.exception("delivery to %s failed; retrying shortly", self.config.id)
+            except Exception as error:  # one bad turn must not end delivery; the log keeps the events
+                trouble.failed(error)
                 self.consumer.rewind()
                 await asyncio.sleep(1.0)
+            else:
+                trouble.succeeded()
 
     async def step(self) -> bool:
         """One turn: due retries, then new records; True when there was work."""
