@@ -122,6 +122,7 @@ class Sender:
                  transports: Any = None, rate_limit: float = 0.0) -> None:
         self.http, self.transports = http, transports
         self.timeout = timeout
+        self.rate_limit = rate_limit  # requests per second (0: unpaced)
         self._slots = asyncio.Semaphore(concurrency)
         self._pace = pacer(rate_limit)
 

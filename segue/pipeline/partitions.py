@@ -184,3 +184,13 @@ class PartitionsConsumer:
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()
+
+
+def rate_share(rate_limit: float, held: frozenset[int] | None, partitions: int) -> float:
+    """The requests per second one router may send a vendor whose documented limit (per account)
+    is `rate_limit`: all of it on one node (`held` None), else its share of the partitions, so
+    that the routers together stay within the limit. At least one partition's share: a limit of
+    0 would mean no pacing at all."""
+    if held is None or rate_limit <= 0:
+        return rate_limit
+    return rate_limit * max(len(held), 1) / partitions

@@ -31,7 +31,7 @@ from segue.pipeline.transports import Transports
 from segue.pipeline.retries import SqliteRetryQueue, SqlRetryQueue
 from segue.pipeline.retries_postgres import PostgresRetryQueue, adopt_local_queue
 from segue.pipeline.instances import instance_config
-from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer
+from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, rate_share
 from segue.pipeline.routing import InstanceConfig
 from segue.pipeline.stats import PostgresStatsStore, SqliteStatsStore, SqlStatsStore
 from segue.store.changes import ChangeFeed, follow_changes
@@ -185,9 +185,9 @@ class Router:
             worker.config = config  # settings or filters may have changed
             return
         consumer = self._reader(config.id)
+        rate_limit = rate_share(config.destination.rate_limit, self.partitions, self.log.partitions)
         sender = Sender(self.http, concurrency=self.settings.delivery_concurrency,
-                        timeout=self.settings.delivery_timeout_seconds, rate_limit=config.destination.rate_limit,
-                        transports=self.transports)
+                        timeout=self.settings.delivery_timeout_seconds, rate_limit=rate_limit, transports=self.transports)
         worker = InstanceWorker(config, consumer, sender, self.retries, self.stats, self.settings, self.clock,
                                 reauthorize=self._reauthorize, partitions=self.partitions)
         self.workers[config.id] = worker

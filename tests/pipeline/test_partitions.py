@@ -16,7 +16,7 @@ from segue.log.jetstream import JetStreamLog
 from segue.log.leases import JetStreamLeases, LocalLeases
 from segue.log.memory import MemoryLog
 from segue.log.protocol import Entry, partition_for
-from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, fair_share
+from segue.pipeline.partitions import PartitionOwnership, PartitionsConsumer, fair_share, rate_share
 from segue.pipeline.retries import MemoryRetryQueue
 from segue.pipeline.router import Router
 from segue.pipeline.stats import MemoryStatsStore
@@ -47,6 +47,15 @@ def test_a_router_joining_takes_partitions_and_moves_few_others(members, newcome
     moved = sum(len(before[member] - after[member]) for member in members)
     assert after[newcomer] and len(after[newcomer]) <= -(-partitions // (len(members) + 1))
     assert moved <= len(after[newcomer]) + partitions // 4  # the newcomer's share, plus some rebalancing
+
+
+@given(st.integers(1, 64), st.integers(1, 8), st.floats(0.1, 1000))
+def test_routers_sharing_the_partitions_stay_within_a_vendors_rate_limit_together(partitions, routers, limit):
+    held = [frozenset(range(first, partitions, routers)) for first in range(routers)]
+    assert sum(rate_share(limit, share, partitions) for share in held if share) == pytest.approx(limit)
+    assert rate_share(limit, None, partitions) == limit  # one node: all of it
+    assert rate_share(limit, frozenset(), partitions) == pytest.approx(limit / partitions)  # never unpaced
+    assert rate_share(0.0, held[0], partitions) == 0.0  # no documented limit: none
 
 
 def test_a_member_missing_from_the_list_still_gets_its_share():
