@@ -94,7 +94,12 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
 
 def child_main(config: WriterConfig, fd: int) -> None:
     """Run the writer until the parent says stop or goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us cleanly
+    # Ctrl-C, or a SIGTERM sent to the whole process group (`timeout`, `kill -- -PGID`, a
+    # container runtime), reaches the parent too, which stops us cleanly after its last appends;
+    # dying first would only make it restart us while it stops. A parent that is gone closes
+    # the socket, which ends us.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
     _serve(sock, _group_writer(config, sock))  # open() waits for the writer lock
 
