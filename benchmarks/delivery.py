@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import base64
 import gc
 import socket
@@ -85,8 +86,10 @@ async def baseline_throughput(sink_url: str, events: int, concurrency: int) -> f
         return events / (time.perf_counter() - started)
 
 
-async def router_throughput(sink_url: str, events: int, work_dir: Path, batching: bool, log_url: str = "") -> float:
-    """events/s from the event log (SQLite, or JetStream at `log_url`) through a router to the sink.
+async def router_throughput(sink_url: str, events: int, work_dir: Path, batching: bool, log_url: str = "",
+                            database_url: str | None = None) -> float:
+    """events/s from the event log (SQLite, or JetStream at `log_url`) through a router to the sink,
+    with the config store, retry queue and statistics in the data dir or at `database_url`.
 
     The events are in the log before the timed part starts: a first router registers the
     instance's cursor and stops, the events are appended, and a second router delivers them.
@@ -94,7 +97,7 @@ async def router_throughput(sink_url: str, events: int, work_dir: Path, batching
     """
     name = ("batching" if batching else "single") + ("-nats" if log_url else "")
     settings = Settings.load(environ={}, data_dir=work_dir / name, log_writer_process=False, log_url=log_url,
-                             allow_private_destinations=True,  # the sink is on 127.0.0.1
+                             database_url=database_url, allow_private_destinations=True,  # the sink is on 127.0.0.1
                              log_stream=f"BENCH{uuid.uuid4().hex[:8].upper()}")
     store = Store.open(settings)
     plane = ControlPlane(store)
@@ -198,7 +201,7 @@ async def run(args: argparse.Namespace, work_dir: Path) -> None:
     report([
         ("events/s to a batching destination (webhook, 1,000 per call)", f"{batched:,.0f}",
          f"ratio to single-event baseline {batched / baseline:.1f}; floor 10,000", _verdict(batched >= 10_000)),
-        *_nats_rows(on_nats, args.nats),
+        *_nats_rows(on_nats, args.nats, args.cluster_database_url),
         ("events/s to a non-batching destination", f"{routed:,.0f}",
          f"baseline {baseline:,.0f} (ratio {routed / baseline:.2f}); floor 2,000", _verdict(routed >= 2_000)),
         (f"end-to-end latency at {args.rate:,}/s ({sent:,} events)", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
@@ -217,11 +220,31 @@ async def nats_rounds(sink_url: str, events: int, work_dir: Path, args: argparse
         directory = work_dir / f"nats-round-{round_number}"
         if round_number:
             embedded = await router_throughput(sink_url, events, directory, True)
-        pairs.append((embedded, await router_throughput(sink_url, events, directory, True, args.nats)))
+        with fresh_schema(args.cluster_database_url) as database_url:
+            pairs.append((embedded, await router_throughput(sink_url, events, directory, True, args.nats, database_url)))
     return pairs
 
 
-def _nats_rows(pairs: list[tuple[float, float]], url: str) -> list[tuple[str, str, str, str]]:
+@contextlib.contextmanager
+def fresh_schema(database_url: str):
+    """`database_url` with a new, empty schema of its own as the search path (dropped on exit);
+    None for no URL (the config store in the data dir)."""
+    if not database_url:
+        yield None
+        return
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _nats_rows(pairs: list[tuple[float, float]], url: str, database_url: str = "") -> list[tuple[str, str, str, str]]:
     """The same batching run with the event log on JetStream (issue "Beyond one machine")."""
     if not pairs:
         return [("events/s to a batching destination, log on NATS JetStream", "not run",
@@ -230,7 +253,8 @@ def _nats_rows(pairs: list[tuple[float, float]], url: str) -> list[tuple[str, st
     ratio = statistics.median(ratios)
     on_nats = statistics.median(on_nats for _, on_nats in pairs)
     each = ", ".join(f"{value:.2f}" for value in ratios)
-    return [("events/s to a batching destination, log on NATS JetStream", f"{on_nats:,.0f}",
+    where = "log on NATS JetStream" + (", config, retries and statistics on PostgreSQL" if database_url else "")
+    return [(f"events/s to a batching destination, {where}", f"{on_nats:,.0f}",
              f"{ratio:.2f}x the embedded log's (median of {len(pairs)}: {each}); floor 0.70x", _verdict(ratio >= 0.7))]
 
 
@@ -254,6 +278,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10 s)")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222",
                         help="NATS server for the run with the log on JetStream ('' skips it)")
+    parser.add_argument("--cluster-database-url", default="",
+                        help="PostgreSQL for the NATS runs' config store, retry queue and statistics, as a cluster "
+                             "keeps them (default: SQLite in the data dir)")
     parser.add_argument("--nats-rounds", type=int, default=3,
                         help="embedded/NATS pairs of batching runs; the median ratio counts (default 3)")
     args = parser.parse_args(argv)

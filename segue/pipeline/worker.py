@@ -33,6 +33,7 @@ from segue.tasks import RepeatedFailure
 log = logging.getLogger(__name__)
 FETCH_LIMIT = 1_000
 IDLE_WAIT_SECONDS = 0.2
+CLEAR_RECHECK_SECONDS = 2.0  # how long "nothing parked" is trusted before the queue is asked again
 WAITING_BEHIND = "waiting behind an earlier event of this user"
 
 
@@ -69,6 +70,7 @@ class InstanceWorker:
             failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds, clock=clock
         )
         self._held_since: dict[str, float] = {}
+        self._clear_until = 0.0  # time.monotonic(): until then nothing of this worker's is parked
         self.stopping = False  # set by the router: finish the current turn, then return
 
     async def run(self) -> None:
@@ -113,13 +115,14 @@ class InstanceWorker:
             if record.source_id == self.config.source_id:
                 event = orjson.loads(record.payload)
                 by_user.setdefault(user_key(event), []).append((record, event))
-        waiting = await self.retries.waiting_users(self.config.id, by_user.keys())
+        waiting = set() if await self._nothing_parked() else await self.retries.waiting_users(self.config.id, by_user.keys())
         parks: list[ParkRequest] = []
         if self.config.batching:
             await self._deliver_batch(by_user, waiting, parks)
         else:
             await self._deliver_chains(by_user, waiting, parks)
         if parks:
+            self._clear_until = 0.0
             await self.retries.park(list({park.offset: park for park in parks}.values()))  # once per event
         await self.consumer.ack(records[-1].offset)
 
@@ -197,6 +200,8 @@ class InstanceWorker:
     async def _retry_due(self) -> bool:
         """Retry what is due while the breaker lets requests go; give up what is past the retry
         window whatever the breaker says (that sends nothing, so it must not use up a probe)."""
+        if await self._nothing_parked():
+            return False
         due = await self.retries.due(self.config.id, self.clock(), limit=50, partitions=self.partitions)
         for parked in due:
             if self._past_window(parked):
@@ -204,6 +209,22 @@ class InstanceWorker:
             elif self.breaker.allow():
                 await self._retry(parked)
         return bool(due)
+
+    async def _nothing_parked(self) -> bool:
+        """Whether no event of this instance's partitions waits in the retry queue.
+
+        Speed: the queue is asked once per CLEAR_RECHECK_SECONDS while it stays empty, not twice
+        a turn (due events, waiting users): on PostgreSQL those round trips cost a router on NATS
+        about a sixth of its throughput. Only this worker parks for its partitions while it runs
+        (a partition's previous holder stopped before it let go); the recheck bounds the wait
+        should one that lost its lease unknowingly still park.
+        """
+        if time.monotonic() < self._clear_until:
+            return True
+        if await self.retries.oldest(self.config.id, self.partitions) is not None:
+            return False
+        self._clear_until = time.monotonic() + CLEAR_RECHECK_SECONDS
+        return True
 
     def _past_window(self, parked: Parked) -> bool:
         return bool(parked.attempts) and self.clock() - parked.first_failed_at > self.settings.retry_window_seconds
