@@ -29,6 +29,17 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# Tables that share the config store's PostgreSQL database but are not its own: the delivery
+# layer's retry queue and statistics (segue/pipeline/retries_postgres.py, stats.py) create and
+# own them. Alembic's autogenerate must neither drop nor report them.
+DELIVERY_TABLES = ("parked", "delivery_")
+
+
+def is_config_store_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name`: everything but the delivery layer's tables."""
+    return not (type_ == "table" and name is not None and name.startswith(DELIVERY_TABLES))
+
+
 def is_postgres_url(url: str | None) -> bool:
     return bool(url) and make_url(normalize_url(url)).get_backend_name() == "postgresql"
 

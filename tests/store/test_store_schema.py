@@ -155,6 +155,34 @@ def test_the_migrations_build_exactly_the_models_schema(store):
         assert compare_metadata(context, Base.metadata) == []
 
 
+async def test_the_delivery_layers_tables_beside_the_store_are_not_the_migrations_business(postgres_url, tmp_path):
+    """A cluster's retry queue and statistics live in the config store's database: comparing the
+    migrations with the models leaves them out (autogenerate would otherwise drop them)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from segue.pipeline.retries_postgres import PostgresRetryQueue
+    from segue.pipeline.stats import PostgresStatsStore
+    from segue.store.engine import is_config_store_name
+    from segue.store.models import Base
+
+    settings = Settings.load(environ={}, data_dir=tmp_path / "data", database_url=postgres_url)
+    store = Store.open(settings)
+    queue, stats = PostgresRetryQueue(postgres_url), PostgresStatsStore(postgres_url)
+    await queue.count("dst_a")
+    stats.record_delivered("dst_a", 5.0)
+    await stats.flush()
+    await queue.close()
+    await stats.close()
+    try:
+        with store.engine.connect() as connection:
+            assert {"parked", "delivery_counts"} <= set(inspect(connection).get_table_names())
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": is_config_store_name})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        store.close()
+
+
 def test_server_defaults_fill_what_older_writers_leave_out(store):
     now = "2025-01-01 00:00:00"
     with store.engine.begin() as connection:

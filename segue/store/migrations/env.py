@@ -3,14 +3,15 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from segue.store.engine import normalize_url
+from segue.store.engine import is_config_store_name, normalize_url
 from segue.store.models import Base
 
 config = context.config
 
 
 def _configure_and_run(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                      include_name=is_config_store_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -27,7 +28,8 @@ def run() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=Base.metadata, render_as_batch=True,
+                      include_name=is_config_store_name)
     with context.begin_transaction():
         context.run_migrations()
 else:
