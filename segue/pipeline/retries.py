@@ -38,7 +38,7 @@ from segue.log.sqlbatch import (
 )
 from segue.pipeline.sqlstore import PostgresConnector, SqliteConnector, SqlOnOneThread
 
-Partitions = "frozenset[int] | None"  # the log partitions a router delivers; None: the whole log
+Partitions = frozenset[int] | None  # the log partitions a router delivers; None: the whole log
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,6 @@ class SqlRetryQueue(SqlOnOneThread):
 
     def __init__(self, connector: SqliteConnector | PostgresConnector) -> None:
         super().__init__(connector, "segue-retries")
-        self.least = "LEAST" if connector.shared else "MIN"  # the two-argument minimum
         self._closed = False
 
     async def park(self, items: Sequence[ParkRequest]) -> None:
@@ -231,7 +230,7 @@ class SqlRetryQueue(SqlOnOneThread):
         await self._call(self._write, sql, (next_attempt_at, attempts, reason, id))
 
     async def release_user(self, instance_id: str, user_key: str, now: float) -> None:
-        sql = f"UPDATE parked SET next_attempt_at = {self.least}(next_attempt_at, ?) WHERE id = ({HEAD_OF_USER})"
+        sql = f"UPDATE parked SET next_attempt_at = {self.connector.least}(next_attempt_at, ?) WHERE id = ({HEAD_OF_USER})"
         await self._call(self._write, sql, (now, instance_id, user_key))
 
     async def detach(self, id: int) -> None:

@@ -24,7 +24,8 @@ T = TypeVar("T")
 class SqliteConnector:
     """A SQLite file (WAL) with `schema`; `upgrade(db)` brings a file of an older layout up to date."""
 
-    shared = False
+    shared = False  # one node's own file
+    least = "MIN"  # the two-argument minimum
 
     def __init__(self, path: Path, synchronous: str, schema: Sequence[str], cache_kib: int = 8192,
                  upgrade: Callable[[sqlite3.Connection], None] | None = None) -> None:
@@ -50,7 +51,8 @@ class PostgresConnector:
     """A PostgreSQL database (the config store's) with `schema`. Every write transaction takes
     the advisory lock `lock_id` first, so writers of several nodes never interleave."""
 
-    shared = True
+    shared = True  # every node's
+    least = "LEAST"
 
     def __init__(self, url: str, schema: Sequence[str], lock_id: int) -> None:
         import psycopg  # the `postgres` extra
@@ -105,8 +107,8 @@ class SqlOnOneThread:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
         except self.connector.errors as error:
-            if self.connector.shared:  # the connection may be broken: a new one on the next call
-                await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
+            # The connection may be broken (a server restarted): the next call opens a new one.
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
             raise StorageUnavailable(f"{self.what} {self.connector.where} failed: {error}") from error
 
     async def _release(self) -> None:

@@ -33,7 +33,7 @@ from segue.tasks import RepeatedFailure
 log = logging.getLogger(__name__)
 FETCH_LIMIT = 1_000
 IDLE_WAIT_SECONDS = 0.2
-CLEAR_RECHECK_SECONDS = 2.0  # how long "nothing parked" is trusted before the queue is asked again
+CLEAR_RECHECK_SECONDS = 2.0  # how long the retry queue's "nothing parked" (or not) is trusted
 WAITING_BEHIND = "waiting behind an earlier event of this user"
 
 
@@ -70,7 +70,8 @@ class InstanceWorker:
             failure_threshold=settings.breaker_failures, open_seconds=settings.breaker_open_seconds, clock=clock
         )
         self._held_since: dict[str, float] = {}
-        self._clear_until = 0.0  # time.monotonic(): until then nothing of this worker's is parked
+        self._nothing_parked_seen = False  # what the retry queue last said of this worker's partitions ...
+        self._seen_until = 0.0  # ... trusted until then (time.monotonic())
         self.stopping = False  # set by the router: finish the current turn, then return
 
     async def run(self) -> None:
@@ -122,7 +123,7 @@ class InstanceWorker:
         else:
             await self._deliver_chains(by_user, waiting, parks)
         if parks:
-            self._clear_until = 0.0
+            self._nothing_parked_seen = False
             await self.retries.park(list({park.offset: park for park in parks}.values()))  # once per event
         await self.consumer.ack(records[-1].offset)
 
@@ -213,18 +214,17 @@ class InstanceWorker:
     async def _nothing_parked(self) -> bool:
         """Whether no event of this instance's partitions waits in the retry queue.
 
-        Speed: the queue is asked once per CLEAR_RECHECK_SECONDS while it stays empty, not twice
-        a turn (due events, waiting users): on PostgreSQL those round trips cost a router on NATS
-        about a sixth of its throughput. Only this worker parks for its partitions while it runs
-        (a partition's previous holder stopped before it let go); the recheck bounds the wait
-        should one that lost its lease unknowingly still park.
+        Speed: the queue's answer is trusted for CLEAR_RECHECK_SECONDS (a park by this worker
+        makes it "something parked" at once), so a turn asks the queue for due events and
+        waiting users only while something is parked: on PostgreSQL those round trips cost a
+        router on NATS about a sixth of its throughput. Only this worker parks for its
+        partitions while it runs (a partition's previous holder stopped before it let go); the
+        recheck bounds the wait should one that lost its lease unknowingly still park.
         """
-        if time.monotonic() < self._clear_until:
-            return True
-        if await self.retries.oldest(self.config.id, self.partitions) is not None:
-            return False
-        self._clear_until = time.monotonic() + CLEAR_RECHECK_SECONDS
-        return True
+        if time.monotonic() >= self._seen_until:
+            self._nothing_parked_seen = await self.retries.oldest(self.config.id, self.partitions) is None
+            self._seen_until = time.monotonic() + CLEAR_RECHECK_SECONDS
+        return self._nothing_parked_seen
 
     def _past_window(self, parked: Parked) -> bool:
         return bool(parked.attempts) and self.clock() - parked.first_failed_at > self.settings.retry_window_seconds
